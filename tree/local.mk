@@ -1,0 +1,1 @@
+# tree/: the pure znode tree.
