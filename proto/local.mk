@@ -3,4 +3,6 @@ noinst_LTLIBRARIES += proto/libproto.la
 proto_libproto_la_SOURCES = \
 	proto/err.h proto/err.c \
 	proto/buf.h proto/buf.c \
-	proto/jute.h proto/jute.c
+	proto/jute.h proto/jute.c \
+	proto/records.h proto/records.c \
+	proto/path.h proto/path.c
