@@ -9,3 +9,4 @@ include tests/tree/local.mk
 include tests/server/local.mk
 include tests/fuzz/local.mk
 include tests/integration/local.mk
+include tests/bench/local.mk
