@@ -77,7 +77,7 @@ struct coord_config {
     long pre_alloc_size_kb;  /* preAllocSize, KiB; 65536 */
 
     /* client listener */
-    int client_port;              /* clientPort, 1..65535 (0 = off); 2181 */
+    int client_port;              /* clientPort, 1..65535; 2181 */
     char *client_port_address;    /* clientPortAddress; "127.0.0.1" */
     int secure_client_port;       /* secureClientPort; 0 = off */
     char *secure_client_port_address; /* NULL = client_port_address */
@@ -113,6 +113,11 @@ struct coord_config {
     /* keys the parser did not know, in the order met */
     struct coord_config_unknown *unknown;
     size_t n_unknown;
+    /* other things worth a warning (forceSync=no, a clamped value), each a
+     * complete log line such as `config: fsync disabled key=forceSync
+     * line=4 ...`; main logs them with log_warn("%s", ...) */
+    char **warnings;
+    size_t n_warnings;
 };
 
 /* Fills cfg with the defaults above. Allocates (the default strings); on

@@ -1,1 +1,9 @@
 # tests/server
+
+# --- config: tests/server/test_config ---
+check_PROGRAMS += tests/server/test_config
+TESTS += tests/server/test_config
+tests_server_test_config_SOURCES = tests/server/test_config.c
+tests_server_test_config_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+tests_server_test_config_LDADD = server/libconfig.la proto/libproto.la \
+	tests/lib/libcheck.la $(CUNIT_LIBS)
