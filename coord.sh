@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The two commands of the README's quick start, for a fresh Debian 12 machine:
+#   ./coord.sh start   install packages, build, run coordd on 127.0.0.1:2181
+#   ./coord.sh test    install packages, build, run every test (what CI runs)
+set -euo pipefail
+top=$(cd "$(dirname "$0")" && pwd)
+cd "$top"
+
+# Debian packages: the build, the libraries, and the real clients the
+# integration tests drive (kazoo, the official C client).
+build_pkgs="build-essential autoconf autoconf-archive automake libtool pkg-config
+  libssl-dev libjansson-dev libmicrohttpd-dev libcunit1-dev"
+test_pkgs="python3 python3-kazoo libzookeeper-mt-dev zookeeper-bin"
+
+install_pkgs() {
+    local missing=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+            missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "coord.sh: installing ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# build DIR [configure args...]: an out-of-tree build, reconfigured only when needed.
+build() {
+    local dir=$1
+    shift
+    [ -x configure ] || autoreconf -fi
+    mkdir -p "$dir"
+    if [ ! -f "$dir/Makefile" ] || [ "$dir/config.status" -ot configure ]; then
+        (cd "$dir" && "$top/configure" "$@")
+    fi
+    make -C "$dir" -j"$(nproc)"
+}
+
+case "${1:-}" in
+start)
+    # shellcheck disable=SC2086
+    install_pkgs $build_pkgs
+    build build/release
+    mkdir -p coord-data
+    echo "coord.sh: coordd on 127.0.0.1:2181, data in $top/coord-data (Ctrl-C stops it)"
+    exec build/release/server/coordd -d "$top/coord-data" -o 4lw.commands.whitelist='*'
+    ;;
+test)
+    # shellcheck disable=SC2086
+    install_pkgs $build_pkgs $test_pkgs
+    status=0
+    build build/check --enable-werror
+    make -C build/check check -j"$(nproc)" || status=1
+    # The unit suites and the integration tests again under ASan and UBSan.
+    build build/sanitize --enable-werror --enable-sanitizers
+    make -C build/sanitize check -j"$(nproc)" || status=1
+    # Print the failing logs, then one closing line over both runs.
+    for d in build/check build/sanitize; do
+        [ -f "$d/test-suite.log" ] && grep -q '^FAIL\|^ERROR' "$d/test-suite.log" &&
+            cat "$d/test-suite.log"
+    done
+    python3 - build/check build/sanitize <<'PY'
+import re, sys, pathlib
+p = f = s = 0
+for d in sys.argv[1:]:
+    for trs in pathlib.Path(d).rglob("*.trs"):
+        for line in trs.read_text().splitlines():
+            m = re.match(r":test-result: (\w+)", line)
+            if m:
+                r = m.group(1)
+                p += r in ("PASS", "XFAIL")
+                f += r in ("FAIL", "ERROR", "XPASS")
+                s += r == "SKIP"
+print(f"tests: {p} passed, {f} failed, {s} skipped")
+PY
+    exit $status
+    ;;
+*)
+    echo "usage: $0 start|test" >&2
+    exit 2
+    ;;
+esac
