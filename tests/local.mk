@@ -10,3 +10,7 @@ include tests/server/local.mk
 include tests/fuzz/local.mk
 include tests/integration/local.mk
 include tests/bench/local.mk
+
+# Layering: lower folders never include upper ones or do I/O.
+TESTS += tests/check-layering.sh
+EXTRA_DIST += tests/check-layering.sh
