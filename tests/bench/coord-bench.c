@@ -22,6 +22,7 @@
 #include "proto/buf.h"
 #include "proto/err.h"
 #include "proto/jute.h"
+#include "proto/records.h"
 
 #if defined(__has_include)
 #if __has_include(<zookeeper/zookeeper.h>)
@@ -35,10 +36,6 @@
 #pragma GCC diagnostic pop
 #endif
 #endif
-
-/* Opcodes and codes used here (spec §4.1, §7.1). */
-enum { OP_CREATE = 1, OP_GETDATA = 4, OP_SETDATA = 5, OP_CLOSE = -11 };
-#define ERR_NODEEXISTS (-110)
 
 /* Parents that --load spreads its znodes under. */
 #define LOAD_PARENTS 1000
@@ -161,66 +158,102 @@ static uint64_t hist_quantile(const struct hist *h, double q)
     return 0;
 }
 
-/* --- request encoding (spec §4.2) --- */
+/* --- request encoding (spec §4.2), through proto/records.h --- */
+
+/* OPEN_ACL_UNSAFE (one ACL: perms ALL, world:anyone), encoded once. */
+static uint8_t open_acl_bytes[64];
+static struct jute_vec open_acl;
+
+static void init_open_acl(void)
+{
+    struct coord_acl acl = {
+        .perms = COORD_PERM_ALL,
+        .id = {jute_cstr("world"), jute_cstr("anyone")},
+    };
+    struct buf b;
+    buf_init(&b, sizeof(open_acl_bytes));
+    coord_put_acl(&b, &acl);
+    memcpy(open_acl_bytes, b.base, b.len);
+    open_acl = (struct jute_vec){1, open_acl_bytes, b.len};
+    buf_close(&b);
+}
 
 static size_t begin_request(struct buf *b, int32_t xid, int32_t type)
 {
     size_t off = jute_frame_begin(b);
-    jute_put_int(b, xid);
-    jute_put_int(b, type);
+    coord_put_request_header(b, &(struct coord_request_header){xid, type});
     return off;
+}
+
+static struct jute_str data_str(const void *data, int32_t len)
+{
+    return (struct jute_str){data, len};
 }
 
 static void put_create(struct buf *b, int32_t xid, const char *path,
                        const void *data, int32_t len)
 {
-    size_t off = begin_request(b, xid, OP_CREATE);
-    jute_put_cstr(b, path);
-    jute_put_buffer(b, data, len);
-    /* OPEN_ACL_UNSAFE: one ACL, perms ALL, world:anyone. */
-    jute_put_int(b, 1);
-    jute_put_int(b, 31);
-    jute_put_cstr(b, "world");
-    jute_put_cstr(b, "anyone");
-    jute_put_int(b, 0); /* persistent */
+    size_t off = begin_request(b, xid, COORD_OP_CREATE);
+    struct coord_create_req req = {
+        .path = jute_cstr(path),
+        .data = data_str(data, len),
+        .acl = open_acl,
+        .flags = COORD_PERSISTENT,
+        .ttl = -1,
+    };
+    coord_put_create_req(b, &req, false);
     jute_frame_end(b, off);
 }
 
 static void put_setdata(struct buf *b, int32_t xid, const char *path,
                         const void *data, int32_t len)
 {
-    size_t off = begin_request(b, xid, OP_SETDATA);
-    jute_put_cstr(b, path);
-    jute_put_buffer(b, data, len);
-    jute_put_int(b, -1); /* any version */
+    size_t off = begin_request(b, xid, COORD_OP_SETDATA);
+    struct coord_setdata_req req = {
+        .path = jute_cstr(path),
+        .data = data_str(data, len),
+        .version = -1,
+    };
+    coord_put_setdata_req(b, &req);
     jute_frame_end(b, off);
 }
 
 static void put_getdata(struct buf *b, int32_t xid, const char *path)
 {
-    size_t off = begin_request(b, xid, OP_GETDATA);
-    jute_put_cstr(b, path);
-    jute_put_bool(b, false);
+    size_t off = begin_request(b, xid, COORD_OP_GETDATA);
+    struct coord_path_watch_req req = {.path = jute_cstr(path), .watch = false};
+    coord_put_path_watch_req(b, &req);
     jute_frame_end(b, off);
 }
 
 static void put_close(struct buf *b, int32_t xid)
 {
-    size_t off = begin_request(b, xid, OP_CLOSE);
+    size_t off = begin_request(b, xid, COORD_OP_CLOSESESSION);
     jute_frame_end(b, off);
 }
 
 static void put_connect(struct buf *b)
 {
-    static const uint8_t zero_passwd[16];
+    static const char zero_passwd[16];
     size_t off = jute_frame_begin(b);
-    jute_put_int(b, 0);      /* protocolVersion */
-    jute_put_long(b, 0);     /* lastZxidSeen */
-    jute_put_int(b, 30000);  /* timeOut, ms */
-    jute_put_long(b, 0);     /* new session */
-    jute_put_buffer(b, zero_passwd, 16);
-    jute_put_bool(b, false); /* readOnly */
+    struct coord_connect_req req = {
+        .timeout = 30000,
+        .passwd = {zero_passwd, 16},
+        .has_readonly = true,
+        .readonly = false,
+    };
+    coord_put_connect_req(b, &req);
     jute_frame_end(b, off);
+}
+
+/* The ReplyHeader at the start of a reply payload of len >= 16 bytes. */
+static struct coord_reply_header reply_header(const uint8_t *p, size_t len)
+{
+    struct coord_reply_header h = {0, 0, COORD_EMARSHALLING};
+    struct jute_r r;
+    jute_r_init(&r, p, len);
+    coord_get_reply_header(&r, &h);
+    return h;
 }
 
 /* --- blocking helpers for the handshake and untimed setup --- */
@@ -293,9 +326,16 @@ static int open_session(const char *host, int port, int timeout_ms)
     buf_init(&b, 4096);
     put_connect(&b);
     int rc = b.err ? -1 : write_all(fd, b.base, b.len);
-    /* ConnectResponse: protocolVersion, timeOut (0 = refused), ... */
-    if (rc == 0 && (read_frame(fd, &b) < 8 || jute_be32(b.base + 4) == 0))
+    if (rc == 0 && read_frame(fd, &b) < 0)
         rc = -1;
+    if (rc == 0) {
+        /* A negotiated timeout of 0 means the session was refused. */
+        struct coord_connect_resp resp;
+        struct jute_r r;
+        jute_r_init(&r, b.base, b.len);
+        if (coord_get_connect_resp(&r, &resp) != 0 || resp.timeout == 0)
+            rc = -1;
+    }
     buf_close(&b);
     if (rc != 0)
         goto err_close_fd;
@@ -328,8 +368,8 @@ static int setup_flush(struct setup *s)
     for (; s->queued > 0; s->queued--) {
         if (read_frame(s->fd, &s->in) < 16)
             return -1;
-        int32_t err = (int32_t)jute_be32(s->in.base + 12);
-        if (err != 0 && err != ERR_NODEEXISTS) {
+        int32_t err = reply_header(s->in.base, s->in.len).err;
+        if (err != 0 && err != COORD_ENODEEXISTS) {
             fprintf(stderr, "coord-bench: setup create failed err=%d\n", err);
             s->failed++;
         }
@@ -440,6 +480,7 @@ struct engine {
     uint64_t errors;
     int32_t first_err;
     uint64_t protocol_errors;
+    uint64_t conn_failures;
     int live;
     struct hist h;
 };
@@ -507,6 +548,7 @@ static void conn_fail(struct engine *e, struct conn *c, const char *why)
     if (c->dead)
         return;
     fprintf(stderr, "coord-bench: connection %d: %s\n", c->idx, why);
+    e->conn_failures++;
     c->dead = true;
     e->inflight -= c->inflight;
     c->inflight = 0;
@@ -576,9 +618,10 @@ static void on_reply(struct engine *e, struct conn *c, const uint8_t *p,
         e->protocol_errors++;
         return;
     }
-    int32_t xid = (int32_t)jute_be32(p);
-    int32_t err = (int32_t)jute_be32(p + 12);
-    if (xid == -1)
+    struct coord_reply_header h = reply_header(p, len);
+    int32_t xid = h.xid;
+    int32_t err = h.err;
+    if (xid == COORD_XID_NOTIFICATION)
         return; /* a notification; none are expected */
     if (c->close_sent) {
         c->close_sent = false;
@@ -828,7 +871,8 @@ static int run_raw(const struct opts *o, const uint8_t *data)
         conn_flush(e, c);
     }
     engine_poll(e, now_ns() + 5000000000u, all_closed);
-    rc = e->errors || e->protocol_errors || (o->op == W_LOAD && ops < o->load);
+    rc = e->errors || e->protocol_errors || e->conn_failures ||
+         (o->op == W_LOAD && ops < o->load);
 
 out_close:
     engine_close(e);
@@ -852,7 +896,7 @@ static int run_probe(const struct opts *o)
             put_getdata(&b, 1, o->path);
             bool ok = write_all(fd, b.base, b.len) == 0 &&
                       read_frame(fd, &b) >= 16 &&
-                      jute_be32(b.base + 12) == 0;
+                      reply_header(b.base, b.len).err == 0;
             close(fd);
             if (ok) {
                 printf("server=%s op=probe path=%s ms=%.1f attempts=%u\n",
@@ -1273,6 +1317,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    init_open_acl();
     if (o.op == W_PROBE)
         return run_probe(&o);
 
