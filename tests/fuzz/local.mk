@@ -1,1 +1,65 @@
-# tests/fuzz
+# tests/fuzz: libFuzzer targets and their corpora (STYLE 3.9).
+#
+# Each target is tests/fuzz/fuzz_<x>.c defining LLVMFuzzerTestOneInput, with
+# seed inputs in tests/fuzz/corpus/<x>/. With --enable-fuzzing (clang) it is
+# built as the fuzzer tests/fuzz/fuzz_<x>; otherwise tests/fuzz/replay.c
+# supplies main() and tests/fuzz/replay_<x> replays the corpus in make check
+# (FUZZ_CORPUS names the folder relative to the source tree; the program
+# finds the tree through COORD_SRCDIR, which AM_TESTS_ENVIRONMENT exports,
+# so VPATH builds and distcheck work). To add a target <x>, append:
+#
+#   if FUZZING
+#   noinst_PROGRAMS += tests/fuzz/fuzz_<x>
+#   tests_fuzz_fuzz_<x>_SOURCES = tests/fuzz/fuzz_<x>.c
+#   tests_fuzz_fuzz_<x>_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+#   tests_fuzz_fuzz_<x>_LDADD = <the module libraries it needs>
+#   else
+#   check_PROGRAMS += tests/fuzz/replay_<x>
+#   TESTS += tests/fuzz/replay_<x>
+#   tests_fuzz_replay_<x>_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_<x>.c
+#   tests_fuzz_replay_<x>_CPPFLAGS = $(AM_CPPFLAGS) \
+#   	-DFUZZ_CORPUS='"tests/fuzz/corpus/<x>"'
+#   tests_fuzz_replay_<x>_LDADD = <the same libraries>
+#   endif
+#   EXTRA_DIST += tests/fuzz/corpus/<x>/<each file> ...
+#
+# Every crash ever found becomes a file in the corpus (and in EXTRA_DIST).
+# Run a fuzzer with: tests/fuzz/fuzz_<x> -max_total_time=60 <scratch dir>
+#   $(srcdir)/tests/fuzz/corpus/<x>   (new inputs go to the scratch dir).
+# Replay one input: tests/fuzz/replay_<x> <file-or-dir>...
+
+# --- frame: a client's byte stream (ConnectRequest, then request frames) ---
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_frame
+tests_fuzz_fuzz_frame_SOURCES = tests/fuzz/fuzz_frame.c
+tests_fuzz_fuzz_frame_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_frame_LDADD = proto/libproto.la
+else
+check_PROGRAMS += tests/fuzz/replay_frame
+TESTS += tests/fuzz/replay_frame
+tests_fuzz_replay_frame_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_frame.c
+tests_fuzz_replay_frame_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_CORPUS='"tests/fuzz/corpus/frame"'
+tests_fuzz_replay_frame_LDADD = proto/libproto.la
+endif
+EXTRA_DIST += \
+	tests/fuzz/corpus/frame/acl-element-cut \
+	tests/fuzz/corpus/frame/bad-frame-length \
+	tests/fuzz/corpus/frame/close-session \
+	tests/fuzz/corpus/frame/connect-without-readonly \
+	tests/fuzz/corpus/frame/every-op \
+	tests/fuzz/corpus/frame/frame-longer-than-input \
+	tests/fuzz/corpus/frame/huge-acl-count \
+	tests/fuzz/corpus/frame/multi-without-end \
+	tests/fuzz/corpus/frame/negative-string-length \
+	tests/fuzz/corpus/frame/odd-paths \
+	tests/fuzz/corpus/frame/oversized-frame-length \
+	tests/fuzz/corpus/frame/session-pipeline \
+	tests/fuzz/corpus/frame/truncated-connect \
+	tests/fuzz/corpus/frame/tv1-connect \
+	tests/fuzz/corpus/frame/tv10-ping \
+	tests/fuzz/corpus/frame/tv11-auth \
+	tests/fuzz/corpus/frame/tv12-multi \
+	tests/fuzz/corpus/frame/tv4-create \
+	tests/fuzz/corpus/frame/tv6-getdata \
+	tests/fuzz/corpus/frame/unknown-op-bodies
