@@ -92,4 +92,7 @@ uint64_t store_log_bytes(const struct store *s);
 /* zxid of the newest complete snapshot, 0 if none. */
 int64_t store_last_snapshot(const struct store *s);
 
+/* fdatasync calls the log writer has made so far (tests, metrics). */
+uint64_t store_sync_count(const struct store *s);
+
 #endif
