@@ -89,9 +89,8 @@ fi
 
 zk_cp=/usr/share/java/zookeeper.jar
 zk_jvm_flags="-Xmx$zk_heap -Dzookeeper.admin.enableServer=false"
-zk_version=$(unzip -p "$zk_cp" META-INF/MANIFEST.MF 2>/dev/null |
-    sed -n 's/^Implementation-Version: *//p' | tr -d '\r')
-[ -n "$zk_version" ] || zk_version=$(readlink -f "$zk_cp" | sed 's/.*zookeeper-//; s/\.jar$//')
+zk_version=$(java -cp "$zk_cp" org.apache.zookeeper.Version 2>/dev/null |
+    sed "s/-.*//")
 
 work=$(mktemp -d /tmp/coord-bench.XXXXXX)
 results=$work/results.txt
