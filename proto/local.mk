@@ -6,3 +6,4 @@ proto_libproto_la_SOURCES = \
 	proto/jute.h proto/jute.c \
 	proto/records.h proto/records.c \
 	proto/path.h proto/path.c
+EXTRA_DIST += proto/README.md
