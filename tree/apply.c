@@ -528,7 +528,7 @@ static int by_creation(const void *x, const void *y)
 
 static int op_close_session(struct app *a)
 {
-    struct session *s = session_find(a->t, a->txn->session_id);
+    struct session *s = node_session_find(a->t, a->txn->session_id);
     if (s == NULL || a->txn->session_id == 0)
         return COORD_ESESSIONEXPIRED;
     uint32_t n = s->neph;
@@ -563,7 +563,7 @@ static int op_create_session(struct app *a, struct jute_r *r)
     uint8_t passwd[16] = {0};
     if (pw.len > 0)
         memcpy(passwd, pw.p, pw.len > 16 ? 16 : (size_t)pw.len);
-    return session_put(a->t, a->txn->session_id, timeout, passwd);
+    return node_session_put(a->t, a->txn->session_id, timeout, passwd);
 }
 
 static bool multi_op_ok(int32_t type)
@@ -707,7 +707,7 @@ int tree_apply(struct tree *t, const struct tree_txn *txn, struct buf *reply)
 {
     struct app a = {.t = t, .txn = txn, .data_bytes = t->data_bytes};
     a.who = (struct who){txn->session_id, txn->super, txn->ids};
-    a.sess_ok = txn->session_id == 0 || session_find(t, txn->session_id);
+    a.sess_ok = txn->session_id == 0 || node_session_find(t, txn->session_id);
     buf_init(&a.path, COORD_MAX_FRAME * 2);
     struct buf out;
     buf_init(&out, SIZE_MAX);
@@ -759,7 +759,7 @@ int tree_apply(struct tree *t, const struct tree_txn *txn, struct buf *reply)
     } else {
         commit(&a);
         if (txn->type == COORD_OP_CLOSESESSION)
-            session_remove(t, txn->session_id);
+            node_session_remove(t, txn->session_id);
         if (txn->zxid > t->last_zxid)
             t->last_zxid = txn->zxid;
         if (reply && out.len)

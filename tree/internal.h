@@ -195,10 +195,10 @@ void node_stat(const struct node *n, struct coord_stat *st);
 void node_path(const struct node *n, struct buf *b);
 size_t node_path_len(const struct node *n);
 int32_t version_next(int32_t v);
-struct session *session_find(const struct tree *t, int64_t sid);
-int session_put(struct tree *t, int64_t sid, int32_t timeout,
+struct session *node_session_find(const struct tree *t, int64_t sid);
+int node_session_put(struct tree *t, int64_t sid, int32_t timeout,
                 const uint8_t passwd[16]);
-void session_remove(struct tree *t, int64_t sid);
+void node_session_remove(struct tree *t, int64_t sid);
 /* Frees every node (including the root) and resets the node counters. */
 void node_free_all(struct tree *t);
 

@@ -91,7 +91,7 @@ static void grow_nodes(struct tree *t)
 
 static struct session *owner_session(const struct tree *t, const struct node *n)
 {
-    return owner_kind(n->owner) == KIND_EPHEMERAL ? session_find(t, n->owner)
+    return owner_kind(n->owner) == KIND_EPHEMERAL ? node_session_find(t, n->owner)
                                                   : NULL;
 }
 
@@ -99,7 +99,7 @@ int node_reserve(struct tree *t, int64_t owner)
 {
     enum node_kind k = owner_kind(owner);
     if (k == KIND_EPHEMERAL) {
-        struct session *s = session_find(t, owner);
+        struct session *s = node_session_find(t, owner);
         if (s == NULL || s->neph < s->cap)
             return 0;
         uint32_t cap = s->cap ? s->cap * 2 : 4;
@@ -158,7 +158,7 @@ void node_link(struct tree *t, struct node *parent, struct node *n,
 
     enum node_kind k = owner_kind(n->owner);
     if (k == KIND_EPHEMERAL) {
-        struct session *s = session_find(t, n->owner);
+        struct session *s = node_session_find(t, n->owner);
         if (s && s->neph < s->cap) {
             n->aux = s->neph;
             s->eph[s->neph++] = n;
@@ -275,7 +275,7 @@ static size_t sid_slot(int64_t sid, size_t nb)
            (nb - 1);
 }
 
-struct session *session_find(const struct tree *t, int64_t sid)
+struct session *node_session_find(const struct tree *t, int64_t sid)
 {
     if (t->nsb == 0)
         return NULL;
@@ -285,10 +285,10 @@ struct session *session_find(const struct tree *t, int64_t sid)
     return NULL;
 }
 
-int session_put(struct tree *t, int64_t sid, int32_t timeout,
+int node_session_put(struct tree *t, int64_t sid, int32_t timeout,
                 const uint8_t passwd[16])
 {
-    struct session *s = session_find(t, sid);
+    struct session *s = node_session_find(t, sid);
     if (s == NULL) {
         if (t->nsessions >= t->nsb) {
             size_t nn = t->nsb ? t->nsb * 2 : 64;
@@ -325,7 +325,7 @@ int session_put(struct tree *t, int64_t sid, int32_t timeout,
     return 0;
 }
 
-void session_remove(struct tree *t, int64_t sid)
+void node_session_remove(struct tree *t, int64_t sid)
 {
     if (t->nsb == 0)
         return;
@@ -346,7 +346,7 @@ void session_remove(struct tree *t, int64_t sid)
 int tree_session_get(const struct tree *t, int64_t sid, int32_t *timeout_ms,
                      uint8_t passwd[16])
 {
-    const struct session *s = session_find(t, sid);
+    const struct session *s = node_session_find(t, sid);
     if (s == NULL)
         return COORD_ESESSIONEXPIRED;
     if (timeout_ms)
@@ -369,7 +369,7 @@ void tree_ephemerals_foreach(const struct tree *t, int64_t sid,
                              void (*fn)(void *ctx, const char *path, size_t len),
                              void *ctx)
 {
-    const struct session *s = session_find(t, sid);
+    const struct session *s = node_session_find(t, sid);
     if (s == NULL)
         return;
     struct buf b;

@@ -140,7 +140,7 @@ static int ephemerals(struct rd *d, struct jute_r *r)
     size_t off = d->out->len;
     int32_t count = 0;
     jute_put_int(d->out, 0);
-    const struct session *s = session_find(d->t, d->who->session_id);
+    const struct session *s = node_session_find(d->t, d->who->session_id);
     struct buf b;
     buf_init(&b, SIZE_MAX);
     for (uint32_t i = 0; s && i < s->neph; i++) {

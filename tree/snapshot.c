@@ -291,7 +291,7 @@ static int load_nodes(struct tree *t, struct rdr *r, struct acl **acls,
         enum node_kind kind = owner_kind(n->owner);
         if (r->err || ai >= nacls || kids > nnodes - i - 1 ||
             (kind == KIND_EPHEMERAL &&
-             (kids > 0 || session_find(t, n->owner) == NULL))) {
+             (kids > 0 || node_session_find(t, n->owner) == NULL))) {
             rc = r->err ? r->err : COORD_ECORRUPT;
             node_free(n);
             break;
@@ -367,9 +367,9 @@ int tree_snapshot_load(struct tree *t, tree_in_fn in, void *ctx)
         if (r.err)
             break;
         if (sid == 0 || owner_kind(sid) != KIND_EPHEMERAL ||
-            session_find(t, sid))
+            node_session_find(t, sid))
             return COORD_ECORRUPT;
-        int rc = session_put(t, sid, timeout, pw);
+        int rc = node_session_put(t, sid, timeout, pw);
         if (rc)
             return rc;
     }
