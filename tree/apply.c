@@ -706,7 +706,9 @@ static int op_multi(struct app *a, struct buf *out)
 int tree_apply(struct tree *t, const struct tree_txn *txn, struct buf *reply)
 {
     struct app a = {.t = t, .txn = txn, .data_bytes = t->data_bytes};
-    a.who = (struct who){txn->session_id, txn->super, txn->ids};
+    /* Session 0 is the server itself: always allowed, never ACL-checked. */
+    a.who = (struct who){txn->session_id,
+                         txn->super || txn->session_id == 0, txn->ids};
     a.sess_ok = txn->session_id == 0 || node_session_find(t, txn->session_id);
     buf_init(&a.path, COORD_MAX_FRAME * 2);
     struct buf out;

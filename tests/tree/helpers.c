@@ -37,11 +37,15 @@ static void setup_cfg(bool ttl)
     nev = 0;
     zxid = 0;
     now_ms = 1000;
-    cur_sid = 0;
     cur_super = false;
     cur_watcher = 1;
     buf_init(&ids, 1 << 16);
     ids_set(NULL, 0);
+    /* zxid 0 keeps tree_last_zxid() at 0 and the tests' zxids from 1 */
+    zxid = -1;
+    cur_sid = TEST_SID;
+    open_session(TEST_SID);
+    nev = 0;
 }
 
 void tree_setup(void)

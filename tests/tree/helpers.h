@@ -23,6 +23,8 @@ extern struct ev evs[256];
 extern int nev;
 
 /* Who the next txn/read runs as. */
+/* A session every fixture opens (without consuming a zxid). */
+#define TEST_SID 0x5e55
 extern int64_t cur_sid;
 extern bool cur_super;
 extern uint64_t cur_watcher;

@@ -218,7 +218,7 @@ static void ephemeral_nodes_belong_to_their_session(void)
     struct tree_stats s;
     tree_get_stats(t, &s);
     CHECK_EQ_INT(s.ephemerals, 1);
-    CHECK_EQ_INT(s.sessions, 1);
+    CHECK_EQ_INT(s.sessions, 2);
 }
 
 static void unknown_session_is_expired(void)
@@ -238,7 +238,7 @@ static void close_session_deletes_its_ephemerals_with_events(void)
     cur_sid = 0x200;
     CHECK_EQ_INT(create("/dir/a", "", COORD_EPHEMERAL), 0);
     CHECK_EQ_INT(create("/dir/b", "", COORD_EPHEMERAL_SEQUENTIAL), 0);
-    cur_sid = 0;
+    cur_sid = TEST_SID;
     CHECK_EQ_INT(exists_w("/dir/a", true), 0);
     char kids[64];
     CHECK_EQ_INT(children_w("/dir", true, kids, sizeof kids), 0);
@@ -263,7 +263,7 @@ static void close_session_deletes_its_ephemerals_with_events(void)
     struct tree_stats s;
     tree_get_stats(t, &s);
     CHECK_EQ_INT(s.ephemerals, 0);
-    CHECK_EQ_INT(s.sessions, 0);
+    CHECK_EQ_INT(s.sessions, 1);
 }
 
 static void session_table_keeps_timeout_and_password(void)
@@ -378,7 +378,7 @@ static void delete_container_refuses_parents_and_ephemerals(void)
     CHECK_EQ_INT(create("/k/c", "", 0), 0);
     cur_sid = 0x500;
     CHECK_EQ_INT(create("/eph", "", COORD_EPHEMERAL), 0);
-    cur_sid = 0;
+    cur_sid = TEST_SID;
     struct buf b;
     buf_init(&b, 1024);
     struct coord_path_req req = {jute_cstr("/k")};
@@ -402,6 +402,7 @@ static void never_used_container_is_reaped_only_when_configured(void)
     tree_free(t);
     struct tree_config cfg = {false, 100};
     t = tree_new(&cfg, NULL, NULL);
+    CHECK_EQ_INT(open_session(TEST_SID), 0);
     set_time(1000);
     CHECK_EQ_INT(create_op(COORD_OP_CREATECONTAINER, "/c", "", 4, -1, NULL, 0,
                            NULL),
