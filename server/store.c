@@ -1071,6 +1071,19 @@ static int replay_log(struct store *s, struct scan *sc, const int64_t *segs,
             cont_end = end;
         }
     }
+    if (cont >= 0 && cont_end == SEG_HDR) {
+        /* A segment with no records is named after a zxid that was never
+         * kept; the next record may be below it, so start afresh. */
+        name_of(name, "log.", cont);
+        if (unlinkat(s->log_dirfd, name, 0) != 0 ||
+            sync_dir(s, s->log_dirfd) != 0) {
+            log_error("store: cannot remove file=%s error=\"%s\"", name,
+                      strerror(errno));
+            return COORD_EIO;
+        }
+        log_info("store: removed empty segment file=%s", name);
+        cont = -1;
+    }
     if (cont >= 0) {
         name_of(s->seg_name, "log.", cont);
         s->seg_fd = openat(s->log_dirfd, s->seg_name, O_RDWR | O_CLOEXEC);

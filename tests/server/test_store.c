@@ -569,6 +569,29 @@ static void a_segment_with_a_torn_header_is_removed(void)
     check_seen_range(0, 1, 8);
 }
 
+/* Recovery can cut a segment back to its header; its name is then a zxid
+ * that was never kept, and the next record may be lower. */
+static void a_segment_cut_back_to_its_header_is_replaced(void)
+{
+    int64_t last;
+    CHECK_EQ_INT_FATAL(recover(&last), 0);
+    append_range(1, 3);
+    close_store();
+    uint8_t h[16] = "CLOG\1\0\0\0";
+    int64_t z = Z(9);
+    memcpy(h + 8, &z, 8);
+    write_file("log.100000009", h, sizeof h);
+    open_store();
+    CHECK_EQ_INT(recover(&last), 0);
+    CHECK_EQ_INT(last, Z(3));
+    CHECK_TRUE(!exists("log.100000009"));
+    append_range(4, 5);
+    reopen();
+    CHECK_EQ_INT(recover(&last), 0);
+    CHECK_EQ_INT(last, Z(5));
+    check_seen_range(0, 1, 5);
+}
+
 static CU_TestInfo torn_tests[] = {
     {"a torn last record is cut at every length and the log stays appendable",
      a_torn_last_record_is_cut_at_every_length_and_appendable},
@@ -576,6 +599,8 @@ static CU_TestInfo torn_tests[] = {
      garbage_after_the_last_record_is_cut},
     {"a segment with a torn header is removed",
      a_segment_with_a_torn_header_is_removed},
+    {"a segment cut back to its header is replaced",
+     a_segment_cut_back_to_its_header_is_replaced},
     CU_TEST_INFO_NULL,
 };
 
