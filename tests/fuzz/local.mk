@@ -63,3 +63,34 @@ EXTRA_DIST += \
 	tests/fuzz/corpus/frame/tv4-create \
 	tests/fuzz/corpus/frame/tv6-getdata \
 	tests/fuzz/corpus/frame/unknown-op-bodies
+
+# --- log: a store log segment, recovered, appended to, recovered again ---
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_log
+tests_fuzz_fuzz_log_SOURCES = tests/fuzz/fuzz_log.c
+tests_fuzz_fuzz_log_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_log_LDADD = server/libstore.la proto/libproto.la \
+	$(PTHREAD_LIBS)
+else
+check_PROGRAMS += tests/fuzz/replay_log
+TESTS += tests/fuzz/replay_log
+tests_fuzz_replay_log_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_log.c
+tests_fuzz_replay_log_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_CORPUS='"tests/fuzz/corpus/log"'
+tests_fuzz_replay_log_LDADD = server/libstore.la proto/libproto.la \
+	$(PTHREAD_LIBS)
+endif
+EXTRA_DIST += \
+	tests/fuzz/corpus/log/flipped-byte-last-record \
+	tests/fuzz/corpus/log/flipped-byte-middle-record \
+	tests/fuzz/corpus/log/garbage-after-zeros \
+	tests/fuzz/corpus/log/header-only \
+	tests/fuzz/corpus/log/header-zxid-mismatch \
+	tests/fuzz/corpus/log/new-epoch \
+	tests/fuzz/corpus/log/torn-header \
+	tests/fuzz/corpus/log/torn-last-length-field \
+	tests/fuzz/corpus/log/torn-last-record-payload \
+	tests/fuzz/corpus/log/valid-five-records \
+	tests/fuzz/corpus/log/valid-no-trailing-zeros \
+	tests/fuzz/corpus/log/zeroed-length-before-valid-records \
+	tests/fuzz/corpus/log/zxid-gap
