@@ -355,7 +355,45 @@ static void hundred_thousand_nodes_report_bytes_per_node(void)
     buf_close(&body);
 }
 
+/* Wire spec 5.2: version and aversion skip -1 when they wrap. */
+static void versions_skip_minus_one_when_they_wrap(void)
+{
+    CHECK_EQ_INT(create("/v", "", 0), 0);
+    struct buf one;
+    buf_init(&one, 1 << 20);
+    CHECK_EQ_INT(tree_snapshot_save(t, save_cb, &one), 0);
+    static const uint8_t rec[] = {0, 0, 0, 1, 'v'};
+    uint8_t *at = memmem(one.base, one.len, rec, sizeof rec);
+    CHECK_TRUE(at != NULL);
+    if (at == NULL)
+        return;
+    /* name, data_len (0), acl index, six longs, then version, aversion */
+    uint8_t *ver = at + sizeof rec + 4 + 4 + 6 * 8;
+    jute_wbe32(ver, (uint32_t)-2);
+    jute_wbe32(ver + 4, (uint32_t)INT32_MAX);
+    struct tree *u;
+    CHECK_EQ_INT(load_bytes(&u, one.base, one.len), 0);
+    struct tree *orig = t;
+    t = u;
+    struct coord_stat st;
+    CHECK_EQ_INT(stat_of("/v", &st), 0);
+    CHECK_EQ_INT(st.version, -2);
+    CHECK_EQ_INT(st.aversion, INT32_MAX);
+    CHECK_EQ_INT(set("/v", "a", -2), 0);
+    CHECK_EQ_INT(stat_of("/v", &st), 0);
+    CHECK_EQ_INT(st.version, 0);
+    struct coord_acl a = acl_of(31, "world", "anyone");
+    CHECK_EQ_INT(setacl("/v", &a, 1, INT32_MAX), 0);
+    CHECK_EQ_INT(stat_of("/v", &st), 0);
+    CHECK_EQ_INT(st.aversion, INT32_MIN);
+    t = orig;
+    tree_free(u);
+    buf_close(&one);
+}
+
 static CU_TestInfo tests[] = {
+    {"versions skip minus one when they wrap",
+     versions_skip_minus_one_when_they_wrap},
     {"save load save gives identical bytes and reads",
      save_load_save_gives_identical_bytes_and_reads},
     {"loaded tree keeps sessions and reaper state",
