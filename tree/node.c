@@ -572,15 +572,18 @@ size_t tree_reap_candidates(const struct tree *t, int64_t now_ms, size_t max,
         const struct node *n = t->special[i];
         if (n->nchild != 0)
             continue;
+        /* unsigned: a loaded snapshot may hold any mtime */
+        uint64_t idle = now_ms > n->mtime
+                            ? (uint64_t)now_ms - (uint64_t)n->mtime : 0;
         bool due;
         if (owner_kind(n->owner) == KIND_CONTAINER) {
             /* Wire spec 6.3: had a child once, or never used for too long. */
-            due = n->creates > 0 || (t->cfg.container_never_used_ms > 0 &&
-                                     now_ms - n->mtime >
-                                         t->cfg.container_never_used_ms);
+            due = n->creates != 0 || (t->cfg.container_never_used_ms > 0 &&
+                                      idle > (uint64_t)
+                                                 t->cfg.container_never_used_ms);
         } else {
-            int64_t ttl = (int64_t)((uint64_t)n->owner & ~OWNER_TTL_BITS);
-            due = now_ms - n->mtime > ttl;
+            uint64_t ttl = (uint64_t)n->owner & ~OWNER_TTL_BITS;
+            due = idle > ttl;
         }
         if (!due)
             continue;

@@ -150,6 +150,37 @@ static void loaded_tree_keeps_sessions_and_reaper_state(void)
     buf_close(&one);
 }
 
+struct sids {
+    int64_t v[16];
+    int n;
+};
+
+static void collect_sid(void *ctx, int64_t sid, int32_t timeout)
+{
+    struct sids *s = ctx;
+    (void)timeout;
+    if (s->n < 16)
+        s->v[s->n++] = sid;
+}
+
+/* Closes every session of u, deleting its ephemerals. */
+static void close_all(struct tree *u)
+{
+    struct sids s = {.n = 0};
+    tree_session_foreach(u, collect_sid, &s);
+    for (int i = 0; i < s.n; i++) {
+        struct tree_txn txn = {.zxid = tree_last_zxid(u) + 1,
+                               .session_id = s.v[i],
+                               .type = COORD_OP_CLOSESESSION,
+                               .ids = {0, NULL, 0},
+                               .body = {"", 0}};
+        CHECK_EQ_INT(tree_apply(u, &txn, NULL), 0);
+    }
+    struct tree_stats st;
+    tree_get_stats(u, &st);
+    CHECK_EQ_INT(st.ephemerals, 0);
+}
+
 static void every_truncation_is_rejected(void)
 {
     build_sample();
@@ -188,6 +219,11 @@ static void flipped_bytes_never_crash_the_loader(void)
                 buf_init(&again, 1 << 20);
                 CHECK_EQ_INT(tree_snapshot_save(u, save_cb, &again), 0);
                 buf_close(&again);
+                struct tree_stats st;
+                tree_get_stats(u, &st);
+                tree_reap_candidates(u, INT64_MAX, 100, noop_path, NULL);
+                tree_reap_candidates(u, INT64_MIN, 100, noop_path, NULL);
+                close_all(u);
             } else {
                 rejected++;
             }
