@@ -431,7 +431,7 @@ static int op_setdata(struct app *a, struct jute_r *r, struct buf *res)
     n->data = data;
     n->data_len = req.data.len < 0 ? -1 : req.data.len;
     a->t->data_bytes += (size_t)(n->data_len > 0 ? n->data_len : 0);
-    n->version = version_next(n->version);
+    n->version = node_version_next(n->version);
     n->mzxid = a->txn->zxid;
     n->mtime = a->txn->time_ms;
     add_event(a, EV_CHANGED, evpath, (size_t)req.path.len);
@@ -469,7 +469,7 @@ static int op_setacl(struct app *a, struct jute_r *r, struct buf *res)
     a->u[a->nu++] = (struct undo){
         .kind = U_SETACL, .node = n, .count = n->aversion, .acl = n->acl};
     n->acl = acl;
-    n->aversion = version_next(n->aversion);
+    n->aversion = node_version_next(n->aversion);
     put_stat(res, n);
     return 0;
 }

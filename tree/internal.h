@@ -194,7 +194,7 @@ void node_stat(const struct node *n, struct coord_stat *st);
 /* Appends the full path of n to b (no NUL). */
 void node_path(const struct node *n, struct buf *b);
 size_t node_path_len(const struct node *n);
-int32_t version_next(int32_t v);
+int32_t node_version_next(int32_t v);
 struct session *node_session_find(const struct tree *t, int64_t sid);
 int node_session_put(struct tree *t, int64_t sid, int32_t timeout,
                 const uint8_t passwd[16]);

@@ -260,7 +260,7 @@ void node_path(const struct node *n, struct buf *b)
     b->len += len;
 }
 
-int32_t version_next(int32_t v)
+int32_t node_version_next(int32_t v)
 {
     /* Skip -1, which means "any version" (ZOOKEEPER-4743). */
     int32_t n = (int32_t)((uint32_t)v + 1u);
