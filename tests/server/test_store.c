@@ -749,6 +749,8 @@ static void recover_empty(void)
 
 static void a_snapshot_then_recover_loads_it_and_replays_later_records(void)
 {
+    cfg.fsync = true; /* the child's fsyncs and rename too */
+    reopen();
     recover_empty();
     apply_range(1, 50);
     snapshot_at(Z(50));
