@@ -13,3 +13,15 @@ server_libstore_la_LIBADD = $(PTHREAD_LIBS)
 # --- config (zoo.cfg parsing): server/config.[ch] ---
 noinst_LTLIBRARIES += server/libconfig.la
 server_libconfig_la_SOURCES = server/config.h server/config.c
+
+# --- coordd: the daemon ---
+noinst_LTLIBRARIES += server/libserver.la
+server_libserver_la_SOURCES = server/server.h server/server.c \
+	server/conn.c server/session.c server/auth.c server/fourlw.c
+server_libserver_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
+server_libserver_la_LIBADD = server/libstore.la server/libconfig.la \
+	tree/libtree.la proto/libproto.la $(OPENSSL_LIBS) $(PTHREAD_LIBS)
+
+sbin_PROGRAMS += server/coordd
+server_coordd_SOURCES = server/main.c
+server_coordd_LDADD = server/libserver.la

@@ -1,0 +1,155 @@
+/* coordd: command line, configuration, and the server's lifetime. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/err.h"
+#include "server/config.h"
+#include "server/log.h"
+#include "server/server.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: coordd [-c FILE] [-p PORT] [-a ADDRESS] [-d DATADIR] "
+            "[-l LEVEL] [-o KEY=VALUE]...\n"
+            "       coordd --help | --version\n"
+            "\n"
+            "A coordination service that speaks ZooKeeper's client protocol.\n"
+            "With no options it serves 127.0.0.1:2181 with its data in "
+            "./coord-data.\n"
+            "\n"
+            "  -c, --config FILE    read settings from FILE (zoo.cfg syntax)\n"
+            "  -p, --port PORT      clientPort (default 2181)\n"
+            "  -a, --address ADDR   clientPortAddress (default 127.0.0.1)\n"
+            "  -d, --data-dir DIR   dataDir (default ./coord-data)\n"
+            "  -l, --log-level LVL  error, warn, info (default) or debug\n"
+            "  -o, --set KEY=VALUE  any zoo.cfg key; applied after the file\n"
+            "  -h, --help           this text\n"
+            "  -V, --version        print the version\n"
+            "\n"
+            "Settings are described in coordd.conf(5), the server in "
+            "coordd(8).\n");
+}
+
+static int set_or_die(struct coord_config *cfg, const char *key,
+                      const char *value)
+{
+    char err[512];
+    if (coord_config_set(cfg, key, value, err, sizeof err) != 0) {
+        fprintf(stderr, "coordd: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"port", required_argument, NULL, 'p'},
+        {"address", required_argument, NULL, 'a'},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"log-level", required_argument, NULL, 'l'},
+        {"set", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *file = NULL;
+    /* Command-line settings are applied after the file, in order. */
+    const char *over_key[64];
+    char *over_val[64];
+    int n_over = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "c:p:a:d:l:o:hV", opts, NULL)) != -1) {
+        const char *key = NULL;
+        switch (ch) {
+        case 'c': file = optarg; continue;
+        case 'p': key = "clientPort"; break;
+        case 'a': key = "clientPortAddress"; break;
+        case 'd': key = "dataDir"; break;
+        case 'l': key = "logLevel"; break;
+        case 'o': {
+            char *eq = strchr(optarg, '=');
+            if (eq == NULL) {
+                fprintf(stderr, "coordd: -o wants KEY=VALUE, got \"%s\"\n",
+                        optarg);
+                return 2;
+            }
+            *eq = '\0';
+            key = optarg;
+            optarg = eq + 1;
+            break;
+        }
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("coordd %s\n", PACKAGE_VERSION); return 0;
+        default: usage(stderr); return 2;
+        }
+        if (n_over == 64) {
+            fprintf(stderr, "coordd: too many settings on the command line\n");
+            return 2;
+        }
+        over_key[n_over] = key;
+        over_val[n_over++] = optarg;
+    }
+    if (optind < argc) {
+        /* zkServer.sh style: the configuration file as the argument */
+        if (file == NULL && optind == argc - 1) {
+            file = argv[optind];
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+
+    struct coord_config cfg;
+    if (coord_config_defaults(&cfg) != 0) {
+        fprintf(stderr, "coordd: out of memory\n");
+        return 1;
+    }
+    char err[512];
+    if (file && coord_config_load(&cfg, file, err, sizeof err) != 0) {
+        fprintf(stderr, "coordd: %s\n", err);
+        coord_config_free(&cfg);
+        return 1;
+    }
+    for (int i = 0; i < n_over; i++)
+        if (set_or_die(&cfg, over_key[i], over_val[i]) != 0) {
+            coord_config_free(&cfg);
+            return 1;
+        }
+    coord_config_finish(&cfg);
+    if (coord_config_check(&cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "coordd: %s\n", err);
+        coord_config_free(&cfg);
+        return 1;
+    }
+    log_set_level((enum log_level)cfg.log_level);
+    for (size_t i = 0; i < cfg.n_unknown; i++)
+        log_warn("config: unknown key=%s line=%d", cfg.unknown[i].key,
+                 cfg.unknown[i].line);
+    for (size_t i = 0; i < cfg.n_warnings; i++)
+        log_warn("%s", cfg.warnings[i]);
+    if (cfg.n_servers > 1) {
+        log_error("config: ensembles (%zu server.N lines) are not supported by "
+                  "this version; run standalone with at most one server line",
+                  cfg.n_servers);
+        coord_config_free(&cfg);
+        return 1;
+    }
+
+    log_info("coordd: starting version=%s", PACKAGE_VERSION);
+    struct server srv;
+    int rv = server_init(&srv, &cfg);
+    int code = 0;
+    if (rv == 0)
+        code = server_run(&srv);
+    else
+        code = 1;
+    server_close(&srv);
+    log_info("coordd: stopped code=%d", code);
+    coord_config_free(&cfg);
+    return code;
+}

@@ -1,0 +1,508 @@
+/* coordd's core: the epoll loop, recovery, the txn queue, commits, ticks. */
+#include "server/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proto/err.h"
+#include "server/log.h"
+
+int64_t server_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t server_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t server_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void server_watch(struct server *srv, struct source *src, uint32_t events,
+                  bool add)
+{
+    struct epoll_event ev = {.events = events, .data.ptr = src};
+    if (epoll_ctl(srv->epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, src->fd,
+                  &ev) != 0)
+        log_error("loop: epoll_ctl failed fd=%d errno=%d", src->fd, errno);
+}
+
+int64_t server_last_zxid(const struct server *srv)
+{
+    return tree_last_zxid(srv->tree);
+}
+
+/* The tree hands every watch event here; the watcher id is the conn. */
+static void on_notify(void *ctx, uint64_t watcher, int32_t type,
+                      const char *path, size_t len, int64_t zxid)
+{
+    (void)ctx;
+    struct conn *c = (struct conn *)(uintptr_t)watcher;
+    if (c != NULL)
+        conn_notify(c, type, path, len, zxid);
+}
+
+/* --- recovery ----------------------------------------------------------- */
+
+static int load_snapshot(void *ctx, store_in_fn in, void *in_ctx,
+                         int64_t snap_zxid)
+{
+    struct server *srv = ctx;
+    int rv = tree_snapshot_load(srv->tree, (tree_in_fn)in, in_ctx);
+    if (rv == 0)
+        log_info("store: loaded snapshot zxid=0x%llx",
+                 (unsigned long long)snap_zxid);
+    return rv;
+}
+
+static int replay(void *ctx, int64_t zxid, const void *rec, size_t len)
+{
+    struct server *srv = ctx;
+    struct tree_txn txn;
+    if (tree_txn_decode(rec, len, &txn) != 0 || txn.zxid != zxid)
+        return COORD_ECORRUPT;
+    if (txn.zxid <= tree_last_zxid(srv->tree))
+        return 0; /* already in the snapshot */
+    int rv = tree_apply(srv->tree, &txn, NULL);
+    return rv == COORD_ENOMEM ? rv : 0;
+}
+
+static void add_recovered_session(void *ctx, int64_t sid, int32_t timeout)
+{
+    struct server *srv = ctx;
+    session_add(srv, sid, timeout);
+}
+
+static int save_snapshot(void *ctx, store_out_fn out, void *out_ctx)
+{
+    struct server *srv = ctx;
+    return tree_snapshot_save(srv->tree, (tree_out_fn)out, out_ctx);
+}
+
+static void maybe_snapshot(struct server *srv)
+{
+    int64_t applied = tree_last_zxid(srv->tree);
+    if (applied - srv->last_snap_zxid < srv->snap_threshold)
+        return;
+    int rv = store_snapshot(srv->store, applied, save_snapshot, srv);
+    if (rv == 0) {
+        srv->last_snap_zxid = applied;
+        /* ZooKeeper randomises the interval so that an ensemble's members
+         * do not all snapshot at once. */
+        long half = srv->cfg->snap_count / 2;
+        srv->snap_threshold = half + (half > 0 ? random() % half : 0) + 1;
+        log_info("store: snapshot started zxid=0x%llx",
+                 (unsigned long long)applied);
+    } else if (rv != COORD_EAGAIN) {
+        log_error("store: snapshot failed to start err=%s",
+                  coord_strerror(rv));
+    }
+}
+
+/* --- the txn queue ------------------------------------------------------ */
+
+int server_submit(struct server *srv, struct req *req, int64_t session_id,
+                  int32_t type, const struct tree_caller *who,
+                  struct jute_str body)
+{
+    struct tree_txn txn = {
+        .zxid = srv->next_zxid,
+        .time_ms = server_wall_ms(),
+        .session_id = session_id,
+        .type = type,
+        .super = who ? who->super : true,
+        .ids = who ? who->ids : (struct jute_vec){0, NULL, 0},
+        .body = body,
+    };
+    struct buf rec;
+    buf_init(&rec, (size_t)srv->cfg->jute_maxbuffer * 2 + 4096);
+    tree_txn_encode(&rec, &txn);
+    if (rec.err) {
+        int err = rec.err;
+        buf_close(&rec);
+        return err;
+    }
+    int rv = store_append(srv->store, txn.zxid, rec.base, rec.len);
+    if (rv != 0) {
+        buf_close(&rec);
+        return rv;
+    }
+    srv->next_zxid++;
+    req->zxid = txn.zxid;
+    req->data = buf_take(&rec, &req->len);
+    req->txn_next = NULL;
+    if (srv->txn_tail)
+        srv->txn_tail->txn_next = req;
+    else
+        srv->txn_head = req;
+    srv->txn_tail = req;
+    srv->txn_len++;
+    return 0;
+}
+
+/* Applies every durable txn in zxid order and completes its request. */
+static void apply_durable(struct server *srv)
+{
+    while (srv->txn_head && srv->txn_head->zxid <= srv->durable_zxid) {
+        struct req *req = srv->txn_head;
+        srv->txn_head = req->txn_next;
+        if (srv->txn_head == NULL)
+            srv->txn_tail = NULL;
+        srv->txn_len--;
+
+        struct tree_txn txn;
+        int rv = tree_txn_decode(req->data, req->len, &txn);
+        if (rv != 0) {
+            log_error("server: undecodable txn zxid=0x%llx",
+                      (unsigned long long)req->zxid);
+            abort(); /* we encoded it ourselves: a bug */
+        }
+        buf_reset(&srv->scratch);
+        rv = tree_apply(srv->tree, &txn, &srv->scratch);
+        if (rv == COORD_ENOMEM) {
+            log_error("server: out of memory applying zxid=0x%llx",
+                      (unsigned long long)req->zxid);
+            exit(70);
+        }
+        srv->stats.txns_applied++;
+        if (txn.type == COORD_OP_CLOSESESSION)
+            session_remove(srv, txn.session_id);
+        if (req->conn)
+            conn_complete_write(req->conn, req, rv);
+        else
+            req_free(req);
+    }
+    maybe_snapshot(srv);
+}
+
+static void on_store(struct server *srv, struct source *src, uint32_t events)
+{
+    (void)src;
+    (void)events;
+    int64_t d = store_durable(srv->store);
+    if (d < 0) {
+        log_error("store: log writer failed, stopping err=%s",
+                  coord_strerror((int)d));
+        srv->running = false;
+        srv->exit_code = 1;
+        return;
+    }
+    if (d > srv->durable_zxid)
+        srv->durable_zxid = d;
+    apply_durable(srv);
+}
+
+/* --- listener, signals, ticks ------------------------------------------- */
+
+static void on_accept(struct server *srv, struct source *src, uint32_t events)
+{
+    (void)events;
+    for (int i = 0; i < 64; i++) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int fd = accept4(src->fd, (struct sockaddr *)&ss, &sl,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE)
+                log_warn("server: accept failed, out of descriptors");
+            return;
+        }
+        conn_accept(srv, fd, &ss);
+    }
+}
+
+static void on_signal(struct server *srv, struct source *src, uint32_t events)
+{
+    (void)events;
+    struct signalfd_siginfo si;
+    while (read(src->fd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+            log_info("server: shutting down signal=%u", si.ssi_signo);
+            srv->running = false;
+        }
+    }
+}
+
+struct reap_ctx {
+    struct server *srv;
+    size_t n;
+};
+
+static void reap_one(void *ctx, const char *path, size_t len)
+{
+    struct reap_ctx *rc = ctx;
+    struct server *srv = rc->srv;
+    struct buf body;
+    buf_init(&body, len + 16);
+    jute_put_str(&body, (struct jute_str){path, (int32_t)len});
+    struct req *req = calloc(1, sizeof *req);
+    if (req && body.err == 0) {
+        req->kind = REQ_WRITE;
+        req->type = COORD_OP_DELETECONTAINER;
+        if (server_submit(srv, req, 0, COORD_OP_DELETECONTAINER, NULL,
+                          (struct jute_str){(const char *)body.base,
+                                            (int32_t)body.len}) == 0)
+            rc->n++;
+        else
+            free(req);
+    } else {
+        free(req);
+    }
+    buf_close(&body);
+}
+
+static void tick(struct server *srv, int64_t now)
+{
+    session_expire_due(srv, now);
+    /* Connections that never sent a ConnectRequest go after 10 s, as in
+     * ZooKeeper (zookeeper.nio.sessionlessCnxnTimeout). */
+    for (struct conn *c = srv->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->state == CONN_NEW && now - c->created_ms > 10000)
+            conn_close(c, "no connect request");
+    }
+    if (now >= srv->next_reap_ms) {
+        /* The reaper only proposes; deletion happens when the txn applies
+         * and is checked again there. Skip while earlier ones are pending. */
+        if (srv->txn_len == 0) {
+            struct reap_ctx rc = {srv, 0};
+            long per_run = srv->cfg->container_max_per_minute *
+                           srv->cfg->container_check_interval_ms / 60000;
+            if (per_run < 1)
+                per_run = 1;
+            tree_reap_candidates(srv->tree, server_wall_ms(), (size_t)per_run,
+                                 reap_one, &rc);
+            if (rc.n)
+                log_debug("server: reaping containers count=%zu", rc.n);
+        }
+        srv->next_reap_ms = now + srv->cfg->container_check_interval_ms;
+    }
+    store_poll(srv->store);
+}
+
+/* --- setup -------------------------------------------------------------- */
+
+static int listen_on(struct server *srv)
+{
+    const struct coord_config *cfg = srv->cfg;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    char port[16];
+    snprintf(port, sizeof port, "%d", cfg->client_port);
+    struct addrinfo *ai = NULL;
+    const char *host = cfg->client_port_address;
+    if (host && (strcmp(host, "0.0.0.0") == 0 || *host == '\0'))
+        host = NULL;
+    int rv = getaddrinfo(host, port, &hints, &ai);
+    if (rv != 0) {
+        log_error("server: cannot resolve clientPortAddress=%s: %s",
+                  cfg->client_port_address, gai_strerror(rv));
+        return COORD_EINVAL;
+    }
+    int fd = -1;
+    for (struct addrinfo *a = ai; a; a = a->ai_next) {
+        fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                    0);
+        if (fd < 0)
+            continue;
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        int backlog = cfg->client_port_listen_backlog > 0
+                          ? cfg->client_port_listen_backlog
+                          : 1024;
+        if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 &&
+            listen(fd, backlog) == 0)
+            break;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(ai);
+    if (fd < 0) {
+        log_error("server: cannot listen on %s:%d: %s",
+                  cfg->client_port_address ? cfg->client_port_address : "*",
+                  cfg->client_port, strerror(errno));
+        return COORD_EIO;
+    }
+    srv->listener.fd = fd;
+    srv->listener.on_event = on_accept;
+    server_watch(srv, &srv->listener, EPOLLIN, true);
+    return 0;
+}
+
+int server_init(struct server *srv, struct coord_config *cfg)
+{
+    memset(srv, 0, sizeof *srv);
+    srv->cfg = cfg;
+    srv->listener.fd = -1;
+    srv->signals.fd = -1;
+    srv->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (srv->epfd < 0)
+        return COORD_EIO;
+    buf_init(&srv->scratch, (size_t)1 << 31);
+    srv->stats.lat_min_us = -1;
+    srv->start_ms = server_mono_ms();
+    srandom((unsigned)server_wall_ms());
+
+    struct tree_config tc = {
+        .ttl_enabled = cfg->extended_types_enabled,
+        .container_never_used_ms = cfg->container_max_never_used_interval_ms,
+    };
+    srv->tree = tree_new(&tc, on_notify, srv);
+    if (srv->tree == NULL)
+        return COORD_ENOMEM;
+
+    struct store_config sc = {
+        .data_dir = cfg->data_dir,
+        .log_dir = cfg->data_log_dir,
+        .fsync = cfg->force_sync,
+        .prealloc_bytes = (size_t)cfg->pre_alloc_size_kb * 1024,
+        .snap_retain_count = cfg->snap_retain_count,
+        .purge = cfg->purge_interval > 0,
+    };
+    int rv = store_open(&sc, &srv->store);
+    if (rv != 0) {
+        log_error("store: cannot open dataDir=%s err=%s", cfg->data_dir,
+                  coord_strerror(rv));
+        return rv;
+    }
+    int64_t t0 = server_mono_ms();
+    int64_t last = 0;
+    rv = store_recover(srv->store, load_snapshot, replay, srv, &last);
+    if (rv != 0) {
+        log_error("store: recovery failed dataDir=%s err=%s", cfg->data_dir,
+                  coord_strerror(rv));
+        return rv;
+    }
+    if (tree_last_zxid(srv->tree) > last)
+        last = tree_last_zxid(srv->tree);
+    srv->next_zxid = last + 1;
+    srv->durable_zxid = last;
+    srv->last_snap_zxid = store_last_snapshot(srv->store);
+    srv->snap_threshold = cfg->snap_count;
+    tree_session_foreach(srv->tree, add_recovered_session, srv);
+    struct tree_stats ts;
+    tree_get_stats(srv->tree, &ts);
+    log_info("store: recovered zxid=0x%llx nodes=%llu sessions=%llu ms=%lld",
+             (unsigned long long)last, (unsigned long long)ts.nodes,
+             (unsigned long long)ts.sessions,
+             (long long)(server_mono_ms() - t0));
+
+    /* Session ids: top byte is the server id (1 standalone), the rest
+     * starts from the clock so ids are not reused across restarts. */
+    int64_t sid_base = cfg->server_id > 0 ? cfg->server_id : 1;
+    srv->next_session_id =
+        (int64_t)(((uint64_t)sid_base << 56) |
+                  (((uint64_t)server_wall_ms() << 24) >> 8));
+
+    srv->store_src.fd = store_fd(srv->store);
+    srv->store_src.on_event = on_store;
+    server_watch(srv, &srv->store_src, EPOLLIN, true);
+
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    srv->signals.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    srv->signals.on_event = on_signal;
+    if (srv->signals.fd >= 0)
+        server_watch(srv, &srv->signals, EPOLLIN, true);
+
+    rv = listen_on(srv);
+    if (rv != 0)
+        return rv;
+    log_info("server: serving clientPort=%d address=%s dataDir=%s zxid=0x%llx",
+             cfg->client_port,
+             cfg->client_port_address ? cfg->client_port_address : "*",
+             cfg->data_dir, (unsigned long long)last);
+    return 0;
+}
+
+int server_run(struct server *srv)
+{
+    srv->running = true;
+    int64_t tick_ms = srv->cfg->tick_time;
+    if (tick_ms > 1000)
+        tick_ms = 1000;
+    srv->next_tick_ms = server_mono_ms() + tick_ms;
+    srv->next_reap_ms = server_mono_ms() + srv->cfg->container_check_interval_ms;
+    struct epoll_event evs[256];
+    while (srv->running) {
+        int64_t now = server_mono_ms();
+        int timeout = (int)(srv->next_tick_ms > now ? srv->next_tick_ms - now
+                                                     : 0);
+        int n = epoll_wait(srv->epfd, evs, 256, timeout);
+        if (n < 0 && errno != EINTR) {
+            log_error("loop: epoll_wait failed errno=%d", errno);
+            return 1;
+        }
+        for (int i = 0; i < n; i++) {
+            struct source *src = evs[i].data.ptr;
+            src->on_event(srv, src, evs[i].events);
+        }
+        now = server_mono_ms();
+        if (now >= srv->next_tick_ms) {
+            tick(srv, now);
+            srv->next_tick_ms = now + tick_ms;
+        }
+        conn_flush_dirty(srv);
+    }
+    return srv->exit_code;
+}
+
+void server_close(struct server *srv)
+{
+    while (srv->conns)
+        conn_close(srv->conns, "shutdown");
+    conn_flush_dirty(srv); /* frees the closed connections */
+    if (srv->store) {
+        store_close(srv->store); /* syncs what was appended */
+        srv->store = NULL;
+    }
+    while (srv->txn_head) {
+        struct req *r = srv->txn_head;
+        srv->txn_head = r->txn_next;
+        req_free(r);
+    }
+    for (size_t i = 0; i < srv->sessions_cap; i++) {
+        struct session *s = srv->sessions[i];
+        while (s) {
+            struct session *n = s->hash_next;
+            free(s);
+            s = n;
+        }
+    }
+    free(srv->sessions);
+    tree_free(srv->tree);
+    buf_close(&srv->scratch);
+    if (srv->listener.fd >= 0)
+        close(srv->listener.fd);
+    if (srv->signals.fd >= 0)
+        close(srv->signals.fd);
+    if (srv->epfd >= 0)
+        close(srv->epfd);
+}
