@@ -144,7 +144,7 @@ class Server:
         self.jute_maxbuffer = jute_maxbuffer
         self.container_check_ms = container_check_ms
         self.extra_cfg = dict(extra_cfg or {})
-        self.dir = tempfile.mkdtemp(prefix="coord-it-")
+        self.dir = tempfile.mkdtemp(prefix="citest-")
         self.data_dir = os.path.join(self.dir, "data")
         os.makedirs(self.data_dir)
         self.cfg_path = os.path.join(self.dir, "zoo.cfg")
@@ -201,7 +201,21 @@ class Server:
                                    self.cfg_path]
 
     def start(self, timeout=40.0):
-        """Launch the server and wait until it answers ruok and a connect."""
+        """Launch the server and wait until it answers ruok and a connect.
+
+        A server SIGKILLed by someone else while starting (seen on shared
+        machines) is started once more; any other failure is reported.
+        """
+        try:
+            self._start(timeout)
+        except AssertionError:
+            if self.proc is None or self.proc.returncode != -signal.SIGKILL:
+                raise
+            sys.stderr.write("harness: server pid %d was SIGKILLed while starting; retrying\n"
+                             % self.proc.pid)
+            self._start(timeout)
+
+    def _start(self, timeout):
         assert self.proc is None or self.proc.poll() is not None
         if self.kind == "coordd" and not os.access(coordd_binary(), os.X_OK):
             raise unittest.SkipTest("coordd binary not found at %s" % coordd_binary())

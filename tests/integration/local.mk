@@ -1,1 +1,13 @@
-# tests/integration
+# tests/integration: kazoo/C-client tests against a real coordd on loopback.
+# run.sh finds coordd through $COORD_BUILDDIR (exported by AM_TESTS_ENVIRONMENT);
+# COORD_TEST_SERVER=zookeeper runs the same suite against ZooKeeper 3.8.
+TESTS += tests/integration/run.sh
+EXTRA_DIST += tests/integration/README.md tests/integration/run.sh \
+	tests/integration/runner.py tests/integration/harness.py \
+	tests/integration/cclient.c tests/integration/test_4lw.py \
+	tests/integration/test_acl.py tests/integration/test_badinput.py \
+	tests/integration/test_cclient.py tests/integration/test_crud.py \
+	tests/integration/test_durability.py tests/integration/test_errors.py \
+	tests/integration/test_multi.py tests/integration/test_nodes.py \
+	tests/integration/test_recipes.py tests/integration/test_sessions.py \
+	tests/integration/test_watches.py

@@ -30,7 +30,7 @@ class CClient(ServerTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="coord-it-cc-")
+        cls.tmp = tempfile.mkdtemp(prefix="citest-cc-")
         cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
         cls.exe = build_cclient(cls.tmp)
         super().setUpClass()
