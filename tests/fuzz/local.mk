@@ -94,3 +94,41 @@ EXTRA_DIST += \
 	tests/fuzz/corpus/log/valid-no-trailing-zeros \
 	tests/fuzz/corpus/log/zeroed-length-before-valid-records \
 	tests/fuzz/corpus/log/zxid-gap
+
+# --- snapshot: a tree snapshot stream, loaded, saved and loaded again ---
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_snapshot
+tests_fuzz_fuzz_snapshot_SOURCES = tests/fuzz/fuzz_snapshot.c
+tests_fuzz_fuzz_snapshot_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_snapshot_LDADD = tree/libtree.la proto/libproto.la
+else
+check_PROGRAMS += tests/fuzz/replay_snapshot
+TESTS += tests/fuzz/replay_snapshot
+tests_fuzz_replay_snapshot_SOURCES = tests/fuzz/replay.c \
+	tests/fuzz/fuzz_snapshot.c
+tests_fuzz_replay_snapshot_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_CORPUS='"tests/fuzz/corpus/snapshot"'
+tests_fuzz_replay_snapshot_LDADD = tree/libtree.la proto/libproto.la
+endif
+EXTRA_DIST += \
+	tests/fuzz/corpus/snapshot/flipped-byte \
+	tests/fuzz/corpus/snapshot/tree-with-acls-sessions \
+	tests/fuzz/corpus/snapshot/truncated-half
+
+# --- txn: txn records applied to a tree, reads with arbitrary bodies ---
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_txn
+tests_fuzz_fuzz_txn_SOURCES = tests/fuzz/fuzz_txn.c
+tests_fuzz_fuzz_txn_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_txn_LDADD = tree/libtree.la proto/libproto.la
+else
+check_PROGRAMS += tests/fuzz/replay_txn
+TESTS += tests/fuzz/replay_txn
+tests_fuzz_replay_txn_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_txn.c
+tests_fuzz_replay_txn_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_CORPUS='"tests/fuzz/corpus/txn"'
+tests_fuzz_replay_txn_LDADD = tree/libtree.la proto/libproto.la
+endif
+EXTRA_DIST += \
+	tests/fuzz/corpus/txn/log-records \
+	tests/fuzz/corpus/txn/records-and-reads
