@@ -100,20 +100,38 @@ static int save_snapshot(void *ctx, store_out_fn out, void *out_ctx)
     return tree_snapshot_save(srv->tree, (tree_out_fn)out, out_ctx);
 }
 
+/* Roughly the bytes a snapshot of the tree takes. */
+static uint64_t snapshot_estimate(const struct server *srv)
+{
+    struct tree_stats ts;
+    tree_get_stats(srv->tree, &ts);
+    return ts.data_bytes + ts.nodes * 48;
+}
+
 static void maybe_snapshot(struct server *srv)
 {
     int64_t applied = tree_last_zxid(srv->tree);
     if (applied - srv->last_snap_zxid < srv->snap_threshold)
         return;
+    /* A snapshot costs a fork and a write of the whole tree; it pays off
+     * only once replaying the log since the last one would cost about as
+     * much as loading a new one. Without this a large tree is snapshotted
+     * every second under load, stalling the loop on fork each time. */
+    if (srv->log_bytes_since_snap < srv->snap_min_log_bytes)
+        return;
+    int64_t t0 = server_mono_us();
     int rv = store_snapshot(srv->store, applied, save_snapshot, srv);
     if (rv == 0) {
         srv->last_snap_zxid = applied;
+        srv->log_bytes_since_snap = 0;
+        srv->snap_min_log_bytes = snapshot_estimate(srv) / 2;
         /* ZooKeeper randomises the interval so that an ensemble's members
          * do not all snapshot at once. */
         long half = srv->cfg->snap_count / 2;
         srv->snap_threshold = half + (half > 0 ? random() % half : 0) + 1;
-        log_info("store: snapshot started zxid=0x%llx",
-                 (unsigned long long)applied);
+        log_info("store: snapshot started zxid=0x%llx fork_us=%lld",
+                 (unsigned long long)applied,
+                 (long long)(server_mono_us() - t0));
     } else if (rv != COORD_EAGAIN) {
         log_error("store: snapshot failed to start err=%s",
                   coord_strerror(rv));
@@ -149,6 +167,7 @@ int server_submit(struct server *srv, struct req *req, int64_t session_id,
         return rv;
     }
     srv->next_zxid++;
+    srv->log_bytes_since_snap += rec.len + 16;
     req->zxid = txn.zxid;
     req->data = buf_take(&rec, &req->len);
     req->txn_next = NULL;
@@ -401,6 +420,7 @@ int server_init(struct server *srv, struct coord_config *cfg)
     srv->durable_zxid = last;
     srv->last_snap_zxid = store_last_snapshot(srv->store);
     srv->snap_threshold = cfg->snap_count;
+    srv->snap_min_log_bytes = snapshot_estimate(srv) / 2;
     tree_session_foreach(srv->tree, add_recovered_session, srv);
     struct tree_stats ts;
     tree_get_stats(srv->tree, &ts);

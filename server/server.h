@@ -122,6 +122,8 @@ struct server {
     size_t txn_len;
     int64_t last_snap_zxid;
     long snap_threshold;      /* txns after the last snapshot before the next */
+    uint64_t log_bytes_since_snap; /* appended since the last snapshot */
+    uint64_t snap_min_log_bytes;   /* ... before the next one pays off */
 
     struct conn *conns;       /* list of all connections */
     size_t n_conns;
