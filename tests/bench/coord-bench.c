@@ -1,6 +1,5 @@
 /* Load generator for ZooKeeper-protocol servers: pipelined raw connections on
  * one epoll thread, or the official C client as a cross-check. */
-#include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
