@@ -201,21 +201,7 @@ class Server:
                                    self.cfg_path]
 
     def start(self, timeout=40.0):
-        """Launch the server and wait until it answers ruok and a connect.
-
-        A server SIGKILLed by someone else while starting (seen on shared
-        machines) is started once more; any other failure is reported.
-        """
-        try:
-            self._start(timeout)
-        except AssertionError:
-            if self.proc is None or self.proc.returncode != -signal.SIGKILL:
-                raise
-            sys.stderr.write("harness: server pid %d was SIGKILLed while starting; retrying\n"
-                             % self.proc.pid)
-            self._start(timeout)
-
-    def _start(self, timeout):
+        """Launch the server and wait until it answers ruok and a connect."""
         assert self.proc is None or self.proc.poll() is not None
         if self.kind == "coordd" and not os.access(coordd_binary(), os.X_OK):
             raise unittest.SkipTest("coordd binary not found at %s" % coordd_binary())

@@ -11,6 +11,7 @@ import faulthandler
 import glob
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -108,14 +109,13 @@ def main(argv):
 
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     piddir = tempfile.mkdtemp(prefix="citest-pids-")
-    env["COORD_TEST_PIDDIR"] = piddir
     running = []  # (names, proc, outfile, start)
     totals = [0, 0, 0]
     failures = []
     t_start = time.monotonic()
 
     def finish(names, proc, out, started, timed_out):
-        kill_leftover_servers(piddir)
+        kill_leftover_servers(proc.piddir)
         out.seek(0)
         text = out.read().decode("utf-8", "replace")
         out.close()
@@ -147,8 +147,14 @@ def main(argv):
             while work and len(running) < jobs:
                 names = work.pop(0)
                 out = tempfile.TemporaryFile()
+                # each child records its servers' PIDs in its own directory, so
+                # cleaning up after one module never touches another's servers
+                cdir = os.path.join(piddir, str(len(os.listdir(piddir))))
+                os.mkdir(cdir)
+                cenv = dict(env, COORD_TEST_PIDDIR=cdir)
                 proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--child"] + names,
-                                        stdout=out, stderr=subprocess.STDOUT, env=env, cwd=HERE)
+                                        stdout=out, stderr=subprocess.STDOUT, env=cenv, cwd=HERE)
+                proc.piddir = cdir
                 running.append((names, proc, out, time.monotonic()))
             time.sleep(0.1)
             for item in list(running):
@@ -174,11 +180,8 @@ def main(argv):
                     proc.wait(20)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-        kill_leftover_servers(piddir)
-        try:
-            os.rmdir(piddir)
-        except OSError:
-            pass
+            kill_leftover_servers(proc.piddir)
+        shutil.rmtree(piddir, ignore_errors=True)
 
     print("=" * 70)
     print("runner: server=%s wall time %.1fs" % (server, time.monotonic() - t_start))

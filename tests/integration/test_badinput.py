@@ -42,8 +42,12 @@ class BadInput(ServerTestCase):
 
     def test_data_just_over_one_mebibyte_closes(self):
         r = self.raw()
-        r.send(OP["create"], harness.create_body(self.base + "/big", b"x" * 1048576))
-        self.assertTrue(r.expect_closed(10))
+        try:
+            r.send(OP["create"], harness.create_body(self.base + "/big", b"x" * 1048576))
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # closed as soon as the length was read: fine
+        else:
+            self.assertTrue(r.expect_closed(10))
         self.assertIsNone(self.good.exists(self.base + "/big"))
         self.assert_good_client_served()
 

@@ -101,6 +101,14 @@ class Durability(unittest.TestCase):
         return out
 
     def read_back(self, acked):
+        try:
+            return self._read_back(acked)
+        except Exception as e:
+            raise AssertionError("%r while reading back %d acked nodes; server exit=%s; "
+                                 "log tail:\n%s" % (e, len(acked), self.server.proc.poll(),
+                                                     self.server.log_tail()))
+
+    def _read_back(self, acked):
         c = kazoo_client(self.server.hosts)
         self.clients.append(c)
         c.start(15)
