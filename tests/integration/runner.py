@@ -4,7 +4,8 @@ Usage: runner.py [-j N] [module-or-module.Class.test ...]
 Environment: COORD_TEST_SERVER=coordd|zookeeper, COORD_TEST_JOBS (default 2),
 COORD_TEST_TIMEOUT (seconds per module, default 240).
 The last line printed is "N passed, N failed[, N skipped]"; exit status 1 on
-any failure or error, 0 otherwise (77 if kazoo is missing, for automake).
+any failure or error, 0 otherwise (77, automake's "skipped", if kazoo is
+missing or every test was skipped, e.g. no coordd binary).
 """
 
 import faulthandler
@@ -37,6 +38,12 @@ class EagerResult(unittest.TextTestResult):
         self.stream.writeln(self._exc_info_to_string(err, test))
         self.stream.flush()
 
+    successes = 0
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self.successes += 1
+
     def addError(self, test, err):
         super().addError(test, err)
         self._now("ERROR", test, err)
@@ -55,7 +62,7 @@ def run_child(names, timeout):
                                      resultclass=EagerResult).run(suite)
     failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
     skipped = len(result.skipped)
-    passed = result.testsRun - failed - skipped
+    passed = result.successes + len(result.expectedFailures)
     sys.stdout.flush()
     print("@@RESULT passed=%d failed=%d skipped=%d" % (passed, failed, skipped))
     return 0 if failed == 0 else 1
@@ -191,7 +198,9 @@ def main(argv):
     if totals[2]:
         line += ", %d skipped" % totals[2]
     print(line)
-    return 1 if totals[1] else 0
+    if totals[1]:
+        return 1
+    return 77 if totals[0] == 0 and totals[2] else 0  # 77: automake's "skipped"
 
 
 if __name__ == "__main__":
