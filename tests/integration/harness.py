@@ -137,6 +137,8 @@ class Server:
                  max_session_timeout=None, max_client_cnxns=60,
                  jute_maxbuffer=None, container_check_ms=500, extra_cfg=None):
         self.kind = KIND
+        if self.kind == "coordd" and not os.access(coordd_binary(), os.X_OK):
+            raise unittest.SkipTest("coordd binary not found at %s" % coordd_binary())
         self.tick_time = tick_time
         self.min_session_timeout = min_session_timeout
         self.max_session_timeout = max_session_timeout
