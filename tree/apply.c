@@ -23,10 +23,14 @@ struct undo {
 
 enum { EV_CREATED, EV_DELETED, EV_CHANGED };
 
+/* An event to fire at commit. It holds references to the ACLs that decide
+ * who may see it (wire spec 10.5): the node's, as it was when the op ran,
+ * and its parent's; the nodes themselves may be gone by then. */
 struct event {
     int kind;
     char *path;
     size_t len;
+    struct acl *acl, *pacl;
 };
 
 /* One transaction in progress. */
@@ -65,9 +69,20 @@ static int reserve(struct app *a)
     return 0;
 }
 
-static void add_event(struct app *a, int kind, char *path, size_t len)
+static void add_event(struct app *a, int kind, char *path, size_t len,
+                      struct acl *acl, struct acl *pacl)
 {
-    a->ev[a->nev++] = (struct event){kind, path, len};
+    acl_ref(acl);
+    if (pacl)
+        acl_ref(pacl);
+    a->ev[a->nev++] = (struct event){kind, path, len, acl, pacl};
+}
+
+static void event_free(struct tree *t, struct event *e)
+{
+    free(e->path);
+    acl_unref(t, e->acl);
+    acl_unref(t, e->pacl);
 }
 
 static char *dup_path(const char *p, size_t len)
@@ -115,7 +130,7 @@ static void rollback(struct app *a)
     }
     t->data_bytes = a->data_bytes;
     for (size_t i = 0; i < a->nev; i++)
-        free(a->ev[i].path);
+        event_free(t, &a->ev[i]);
     a->nev = 0;
 }
 
@@ -143,12 +158,12 @@ static void commit(struct app *a)
     for (size_t i = 0; i < a->nev; i++) {
         struct event *e = &a->ev[i];
         if (e->kind == EV_CREATED)
-            watch_created(t, e->path, e->len, zxid);
+            watch_created(t, e->path, e->len, e->acl, e->pacl, zxid);
         else if (e->kind == EV_DELETED)
-            watch_deleted(t, e->path, e->len, zxid);
+            watch_deleted(t, e->path, e->len, e->acl, e->pacl, zxid);
         else
-            watch_changed(t, e->path, e->len, zxid);
-        free(e->path);
+            watch_changed(t, e->path, e->len, e->acl, zxid);
+        event_free(t, e);
     }
     a->nev = 0;
 }
@@ -317,7 +332,7 @@ static int op_create(struct app *a, int32_t op, struct jute_r *r,
     parent->pzxid = zxid;
     parent->creates = (int32_t)((uint32_t)parent->creates + 1u);
     t->data_bytes += len + (size_t)(n->data_len > 0 ? n->data_len : 0);
-    add_event(a, EV_CREATED, evpath, len);
+    add_event(a, EV_CREATED, evpath, len, n->acl, parent->acl);
 
     jute_put_buffer(res, path, (int32_t)len);
     if (op != COORD_OP_CREATE)
@@ -349,7 +364,7 @@ static int delete_node(struct app *a, struct node *n, const char *path,
     if (a->txn->zxid > p->pzxid)
         p->pzxid = a->txn->zxid;
     t->data_bytes -= len + (size_t)(n->data_len > 0 ? n->data_len : 0);
-    add_event(a, EV_DELETED, evpath, len);
+    add_event(a, EV_DELETED, evpath, len, n->acl, p->acl);
     return 0;
 }
 
@@ -434,7 +449,7 @@ static int op_setdata(struct app *a, struct jute_r *r, struct buf *res)
     n->version = node_version_next(n->version);
     n->mzxid = a->txn->zxid;
     n->mtime = a->txn->time_ms;
-    add_event(a, EV_CHANGED, evpath, (size_t)req.path.len);
+    add_event(a, EV_CHANGED, evpath, (size_t)req.path.len, n->acl, NULL);
     put_stat(res, n);
     return 0;
 }

@@ -109,7 +109,23 @@ struct wtable {
     size_t nb, n;
 };
 
-/* Growable array of watcher ids (scratch space for firing). */
+/*
+ * The identities a watcher last registered a watch with (wire spec 10.5,
+ * "watch delivery"): one copy per watcher, shared by all its watches,
+ * replaced by each later registration (a connection's ids only grow, via
+ * addauth) and forgotten by tree_watches_drop().
+ */
+struct wident {
+    struct wident *hnext;
+    uint64_t watcher;
+    bool super;
+    int32_t count; /* ids: `count` encoded Id records, `len` bytes */
+    uint32_t len;
+    uint8_t ids[];
+};
+
+/* Watcher ids selected by one firing. Registration keeps `cap` at least
+ * the largest selection possible, so firing never allocates. */
 struct idset {
     uint64_t *v;
     size_t n, cap;
@@ -140,7 +156,10 @@ struct tree {
 
     struct wtable wdata, wchild;
     size_t nrecursive; /* registrations holding WM_RECURSIVE */
+    size_t wmax;       /* longest per-path watcher list ever registered */
     struct idset sel[2];
+    struct wident **ib; /* watcher identities, by watcher id */
+    size_t nib, nident;
 };
 
 /* The identity a request runs with. */
@@ -226,16 +245,42 @@ int apply_multi_scan(struct jute_str body, bool read, size_t *nops);
 /* watch.c */
 void watch_init(struct tree *t);
 void watch_free_all(struct tree *t);
+/* Registers `mode` for (table, path, watcher); watcher 0 registers nothing.
+ * *added receives the mode bits that were not set before, for watch_undo.
+ * 0, or COORD_ENOMEM with nothing changed. */
 int watch_add(struct tree *t, bool child, const char *p, size_t len,
-              uint64_t watcher, unsigned mode);
-/* Fires (table, path, type) per wire spec 8.3; when suppress is non-NULL,
- * skips those watchers; the selected set is left in t->sel[slot]. */
+              uint64_t watcher, unsigned mode, unsigned *added);
+/* Reverses a watch_add that reported `added` (and nothing since). */
+void watch_undo(struct tree *t, bool child, const char *p, size_t len,
+                uint64_t watcher, unsigned added);
+/* Recording a watcher's identities, in two steps so that a registration
+ * is all-or-nothing: prepare may fail (COORD_ENOMEM, nothing changed) and
+ * gives NULL when the stored copy is already current; commit cannot fail
+ * and takes the record (NULL: nothing to do); abort frees it. */
+int watch_ident_prepare(struct tree *t, uint64_t watcher, const struct who *w,
+                        struct wident **out);
+void watch_ident_commit(struct tree *t, struct wident *id);
+void watch_ident_abort(struct wident *id);
+/*
+ * Fires (table, path, type) per wire spec 8.3; when `suppress`, skips the
+ * watchers selected into t->sel[0]; the selected set (filtered or not) is
+ * left in t->sel[slot]. A watcher is told only if its identities grant
+ * READ on `acl`, the ACL of the node the event names (NULL: no node, tell
+ * everyone).
+ */
 void watch_fire(struct tree *t, bool child, const char *p, size_t len,
-                int32_t type, int64_t zxid, int slot, bool suppress);
-/* Mutation events. */
-void watch_created(struct tree *t, const char *p, size_t len, int64_t zxid);
-void watch_deleted(struct tree *t, const char *p, size_t len, int64_t zxid);
-void watch_changed(struct tree *t, const char *p, size_t len, int64_t zxid);
+                int32_t type, int64_t zxid, const struct acl *acl, int slot,
+                bool suppress);
+/* Mutation events: `acl` is the node's ACL (before a delete), `pacl` its
+ * parent's, which governs NodeChildrenChanged. */
+void watch_created(struct tree *t, const char *p, size_t len,
+                   const struct acl *acl, const struct acl *pacl,
+                   int64_t zxid);
+void watch_deleted(struct tree *t, const char *p, size_t len,
+                   const struct acl *acl, const struct acl *pacl,
+                   int64_t zxid);
+void watch_changed(struct tree *t, const char *p, size_t len,
+                   const struct acl *acl, int64_t zxid);
 int watch_check(struct tree *t, const char *p, size_t len, uint64_t watcher,
                 int32_t type, bool remove);
 

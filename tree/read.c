@@ -12,6 +12,102 @@ struct rd {
     struct buf *out;
 };
 
+/* One registration, as watch_add reported it, for undoing. */
+struct wadd {
+    bool child;
+    const char *p;
+    size_t len;
+    unsigned added;
+};
+
+/*
+ * The watches one request registers, made all-or-nothing: a failure undoes
+ * the earlier ones (a persistent addWatch must not be left in the data
+ * table alone), and the caller's identities are recorded only on success.
+ */
+struct wtx {
+    struct rd *d;
+    bool prepared;
+    struct wident *id;
+    struct wadd *v;
+    size_t n, cap;
+    struct wadd small[2];
+};
+
+static void wtx_init(struct wtx *x, struct rd *d)
+{
+    memset(x, 0, sizeof *x);
+    x->d = d;
+    x->v = x->small;
+    x->cap = 2;
+}
+
+static int wtx_add(struct wtx *x, bool child, const char *p, size_t len,
+                   unsigned mode)
+{
+    struct rd *d = x->d;
+    uint64_t watcher = d->who->watcher;
+    if (watcher == 0)
+        return 0;
+    if (!x->prepared) {
+        if (watch_ident_prepare(d->t, watcher, &d->w, &x->id) != 0)
+            return COORD_ENOMEM;
+        x->prepared = true;
+    }
+    if (x->n == x->cap) {
+        size_t nc = x->cap * 2;
+        struct wadd *v = malloc(nc * sizeof *v);
+        if (v == NULL)
+            return COORD_ENOMEM;
+        memcpy(v, x->v, x->n * sizeof *v);
+        if (x->v != x->small)
+            free(x->v);
+        x->v = v;
+        x->cap = nc;
+    }
+    struct wadd *a = &x->v[x->n];
+    *a = (struct wadd){child, p, len, 0};
+    int rc = watch_add(d->t, child, p, len, watcher, mode, &a->added);
+    if (rc == 0)
+        x->n++;
+    return rc;
+}
+
+/* Commits (rc 0) or undoes everything; returns rc. */
+static int wtx_end(struct wtx *x, int rc)
+{
+    struct rd *d = x->d;
+    if (rc == 0) {
+        watch_ident_commit(d->t, x->id);
+    } else {
+        while (x->n > 0) {
+            struct wadd *a = &x->v[--x->n];
+            watch_undo(d->t, a->child, a->p, a->len, d->who->watcher,
+                       a->added);
+        }
+        watch_ident_abort(x->id);
+    }
+    x->id = NULL;
+    if (x->v != x->small)
+        free(x->v);
+    x->v = x->small;
+    return rc;
+}
+
+/* Registers one watch (two tables for a persistent one) all-or-nothing. */
+static int register_watch(struct rd *d, const char *p, size_t len, bool data,
+                          bool child, unsigned mode)
+{
+    struct wtx x;
+    wtx_init(&x, d);
+    int rc = 0;
+    if (data)
+        rc = wtx_add(&x, false, p, len, mode);
+    if (rc == 0 && child)
+        rc = wtx_add(&x, true, p, len, mode);
+    return wtx_end(&x, rc);
+}
+
 static void put_stat(struct buf *b, const struct node *n)
 {
     struct coord_stat st;
@@ -40,11 +136,14 @@ static int get_data(struct rd *d, struct jute_str path, bool watch,
     int rc = readable(d, path, &n);
     if (rc)
         return rc;
-    if (watch && watch_add(d->t, false, path.p, (size_t)path.len,
-                           d->who->watcher, WM_STANDARD) != 0)
-        return COORD_ENOMEM;
     jute_put_buffer(b, n->data, n->data_len);
     put_stat(b, n);
+    if (b->err)
+        return b->err;
+    /* Last, so that a failed reply leaves no watch behind. */
+    if (watch)
+        return register_watch(d, path.p, (size_t)path.len, true, false,
+                              WM_STANDARD);
     return 0;
 }
 
@@ -55,14 +154,16 @@ static int get_children(struct rd *d, struct jute_str path, bool watch,
     int rc = readable(d, path, &n);
     if (rc)
         return rc;
-    if (watch && watch_add(d->t, true, path.p, (size_t)path.len,
-                           d->who->watcher, WM_STANDARD) != 0)
-        return COORD_ENOMEM;
     jute_put_int(b, n->nchild);
     for (const struct node *c = n->child; c; c = c->next)
         jute_put_buffer(b, c->name, (int32_t)c->name_len);
     if (stat)
         put_stat(b, n);
+    if (b->err)
+        return b->err;
+    if (watch)
+        return register_watch(d, path.p, (size_t)path.len, false, true,
+                              WM_STANDARD);
     return 0;
 }
 
@@ -77,14 +178,18 @@ static int exists(struct rd *d, struct jute_r *r)
     struct node *n = node_lookup(d->t, req.path.p, len);
     if (n && !acl_allows(n->acl, COORD_PERM_READ, &d->w))
         return COORD_ENOAUTH;
+    if (n) {
+        put_stat(d->out, n);
+        if (d->out->err)
+            return d->out->err;
+    }
     /* The watch is set whether or not the node exists (wire spec 8.2). */
-    if (req.watch && watch_add(d->t, false, req.path.p, len, d->who->watcher,
-                               WM_STANDARD) != 0)
-        return COORD_ENOMEM;
-    if (n == NULL)
-        return COORD_ENONODE;
-    put_stat(d->out, n);
-    return 0;
+    if (req.watch) {
+        int rc = register_watch(d, req.path.p, len, true, false, WM_STANDARD);
+        if (rc)
+            return rc;
+    }
+    return n ? 0 : COORD_ENONODE;
 }
 
 static int get_acl(struct rd *d, struct jute_r *r)
@@ -204,15 +309,24 @@ static int multi_read(struct rd *d, struct jute_str body)
     return rc;
 }
 
-static void catch_up(struct rd *d, int32_t type, struct jute_str p)
+/* A catch-up event, filtered like a fired one (wire spec 10.5): a node
+ * that is gone has no ACL left to hide behind. */
+static void catch_up(struct rd *d, int32_t type, struct jute_str p,
+                     const struct node *n)
 {
+    if (n && !acl_allows(n->acl, COORD_PERM_READ, &d->w))
+        return;
     if (d->t->notify)
         d->t->notify(d->t->ctx, d->who->watcher, type, p.p, (size_t)p.len, -1);
 }
 
-/* Wire spec 8.7, one list. */
-static int set_list(struct rd *d, const struct jute_vec *v, int kind,
-                    int64_t rel)
+/*
+ * Wire spec 8.7, one list. Two passes over the same, unchanged tree: the
+ * first registers (into x), the second, once every registration took,
+ * sends the catch-up events; a failure thus sends nothing.
+ */
+static int set_list(struct rd *d, struct wtx *x, const struct jute_vec *v,
+                    int kind, int64_t rel, bool send)
 {
     struct jute_r it;
     jute_vec_iter(v, &it);
@@ -220,46 +334,52 @@ static int set_list(struct rd *d, const struct jute_vec *v, int kind,
         struct jute_str p = jute_get_str(&it);
         if (it.err || p.len < 0)
             return COORD_EMARSHALLING;
-        const struct node *n = node_lookup(d->t, p.p, (size_t)p.len);
-        int rc = 0;
+        size_t len = (size_t)p.len;
+        const struct node *n = node_lookup(d->t, p.p, len);
+        int32_t ev = 0;
+        bool child = false;
+        unsigned mode = 0;
         switch (kind) {
         case 0: /* data */
             if (n == NULL)
-                catch_up(d, COORD_EV_DELETED, p);
+                ev = COORD_EV_DELETED;
             else if (n->mzxid > rel)
-                catch_up(d, COORD_EV_CHANGED, p);
+                ev = COORD_EV_CHANGED;
             else
-                rc = watch_add(d->t, false, p.p, (size_t)p.len,
-                               d->who->watcher, WM_STANDARD);
+                mode = WM_STANDARD;
             break;
         case 1: /* exist */
             if (n == NULL)
-                rc = watch_add(d->t, false, p.p, (size_t)p.len,
-                               d->who->watcher, WM_STANDARD);
+                mode = WM_STANDARD;
             else
-                catch_up(d, COORD_EV_CREATED, p);
+                ev = COORD_EV_CREATED;
             break;
         case 2: /* child */
+            child = true;
             if (n == NULL)
-                catch_up(d, COORD_EV_DELETED, p);
+                ev = COORD_EV_DELETED;
             else if (n->pzxid > rel)
-                catch_up(d, COORD_EV_CHILD, p);
+                ev = COORD_EV_CHILD;
             else
-                rc = watch_add(d->t, true, p.p, (size_t)p.len,
-                               d->who->watcher, WM_STANDARD);
+                mode = WM_STANDARD;
             break;
-        case 3: /* persistent */
-            rc = watch_add(d->t, false, p.p, (size_t)p.len, d->who->watcher,
-                           WM_PERSISTENT);
-            if (rc == 0)
-                rc = watch_add(d->t, true, p.p, (size_t)p.len,
-                               d->who->watcher, WM_PERSISTENT);
+        case 3: /* persistent: both tables */
+            mode = WM_PERSISTENT;
             break;
         default: /* persistent recursive */
-            rc = watch_add(d->t, false, p.p, (size_t)p.len, d->who->watcher,
-                           WM_RECURSIVE);
+            mode = WM_RECURSIVE;
             break;
         }
+        if (send) {
+            if (ev)
+                catch_up(d, ev, p, n);
+            continue;
+        }
+        if (mode == 0)
+            continue;
+        int rc = wtx_add(x, child, p.p, len, mode);
+        if (rc == 0 && kind == 3)
+            rc = wtx_add(x, true, p.p, len, mode);
         if (rc)
             return rc;
     }
@@ -275,11 +395,16 @@ static int set_watches(struct rd *d, struct jute_r *r, bool v2)
         return 0;
     const struct jute_vec *lists[5] = {&req.data, &req.exist, &req.child,
                                        &req.persistent, &req.recursive};
-    for (int k = 0; k < (v2 ? 5 : 3); k++) {
-        int rc = set_list(d, lists[k], k, req.relative_zxid);
-        if (rc)
-            return rc;
-    }
+    int nl = v2 ? 5 : 3;
+    struct wtx x;
+    wtx_init(&x, d);
+    int rc = 0;
+    for (int k = 0; k < nl && rc == 0; k++)
+        rc = set_list(d, &x, lists[k], k, req.relative_zxid, false);
+    if (wtx_end(&x, rc) != 0)
+        return rc;
+    for (int k = 0; k < nl; k++)
+        set_list(d, NULL, lists[k], k, req.relative_zxid, true);
     return 0;
 }
 
@@ -290,20 +415,14 @@ static int add_watch(struct rd *d, struct jute_r *r)
         return COORD_EMARSHALLING;
     const char *p = req.path.p;
     size_t len = (size_t)req.path.len;
-    int rc;
-    if (req.mode == COORD_ADDWATCH_PERSISTENT) {
-        rc = watch_add(d->t, false, p, len, d->who->watcher, WM_PERSISTENT);
-        if (rc == 0)
-            rc = watch_add(d->t, true, p, len, d->who->watcher, WM_PERSISTENT);
-    } else if (req.mode == COORD_ADDWATCH_PERSISTENT_RECURSIVE) {
-        rc = watch_add(d->t, false, p, len, d->who->watcher, WM_RECURSIVE);
-    } else {
+    bool persistent = req.mode == COORD_ADDWATCH_PERSISTENT;
+    if (!persistent && req.mode != COORD_ADDWATCH_PERSISTENT_RECURSIVE)
         return COORD_EMARSHALLING;
-    }
-    if (rc)
-        return rc;
     jute_put_int(d->out, 0); /* ErrorResponse{0}: the Java client needs it */
-    return 0;
+    if (d->out->err)
+        return d->out->err;
+    return register_watch(d, p, len, true, persistent,
+                          persistent ? WM_PERSISTENT : WM_RECURSIVE);
 }
 
 static int watches_op(struct rd *d, struct jute_r *r, bool remove)

@@ -39,6 +39,18 @@ void watch_free_all(struct tree *t)
     free(t->sel[1].v);
     memset(t->sel, 0, sizeof t->sel);
     t->nrecursive = 0;
+    t->wmax = 0;
+    for (size_t i = 0; i < t->nib; i++) {
+        struct wident *id = t->ib[i];
+        while (id) {
+            struct wident *next = id->hnext;
+            free(id);
+            id = next;
+        }
+    }
+    free(t->ib);
+    t->ib = NULL;
+    t->nib = t->nident = 0;
 }
 
 static struct wpath *find(const struct wtable *w, const char *p, size_t len)
@@ -83,50 +95,80 @@ static void drop_path(struct wtable *w, struct wpath *q)
     free(q);
 }
 
-int watch_add(struct tree *t, bool child, const char *p, size_t len,
-              uint64_t watcher, unsigned mode)
+/* Makes firing allocation-free: a firing selects at most one path's list
+ * plus every recursive registration (wire spec 8.3 steps 1-2). */
+static int sel_reserve(struct tree *t, size_t need)
 {
+    for (int i = 0; i < 2; i++) {
+        struct idset *s = &t->sel[i];
+        if (s->cap >= need)
+            continue;
+        size_t nc = s->cap ? s->cap : 16;
+        while (nc < need)
+            nc *= 2;
+        uint64_t *v = realloc(s->v, nc * sizeof *v);
+        if (v == NULL)
+            return COORD_ENOMEM;
+        s->v = v;
+        s->cap = nc;
+    }
+    return 0;
+}
+
+int watch_add(struct tree *t, bool child, const char *p, size_t len,
+              uint64_t watcher, unsigned mode, unsigned *added)
+{
+    *added = 0;
     if (watcher == 0)
         return 0;
     struct wtable *w = child ? &t->wchild : &t->wdata;
     struct wpath *q = find(w, p, len);
-    if (q == NULL) {
-        if (w->n >= w->nb)
-            grow(w);
-        if (w->nb == 0)
-            return COORD_ENOMEM;
-        q = malloc(sizeof *q + len);
-        if (q == NULL)
-            return COORD_ENOMEM;
-        q->list = NULL;
-        q->len = (uint32_t)len;
-        q->hash = hash_bytes(p, len, HASH_SEED);
-        memcpy(q->path, p, len);
-        q->hnext = w->b[q->hash & (w->nb - 1)];
-        w->b[q->hash & (w->nb - 1)] = q;
-        w->n++;
+    struct wentry *e = NULL;
+    size_t list_len = 0;
+    if (q) {
+        for (e = q->list; e && e->watcher != watcher; e = e->next)
+            list_len++;
     }
-    struct wentry **pe = &q->list;
-    for (; *pe; pe = &(*pe)->next) {
-        if ((*pe)->watcher == watcher) {
-            if ((mode & WM_RECURSIVE) && !((*pe)->modes & WM_RECURSIVE))
-                t->nrecursive++;
-            (*pe)->modes |= mode;
-            return 0;
-        }
-    }
-    struct wentry *e = malloc(sizeof *e);
-    if (e == NULL) {
-        if (q->list == NULL)
-            drop_path(w, q);
+    unsigned fresh = e ? mode & ~e->modes : mode;
+    if (fresh == 0)
+        return 0;
+    size_t wmax = e == NULL && list_len + 1 > t->wmax ? list_len + 1 : t->wmax;
+    size_t nrec = t->nrecursive + ((fresh & WM_RECURSIVE) ? 1 : 0);
+    if (sel_reserve(t, wmax + nrec) != 0)
         return COORD_ENOMEM;
+    if (e == NULL) {
+        e = malloc(sizeof *e);
+        if (e == NULL)
+            return COORD_ENOMEM;
+        e->next = NULL;
+        e->watcher = watcher;
+        e->modes = 0;
+        if (q == NULL) {
+            if (w->n >= w->nb)
+                grow(w);
+            q = w->nb ? malloc(sizeof *q + len) : NULL;
+            if (q == NULL) {
+                free(e);
+                return COORD_ENOMEM;
+            }
+            q->list = NULL;
+            q->len = (uint32_t)len;
+            q->hash = hash_bytes(p, len, HASH_SEED);
+            memcpy(q->path, p, len);
+            q->hnext = w->b[q->hash & (w->nb - 1)];
+            w->b[q->hash & (w->nb - 1)] = q;
+            w->n++;
+        }
+        /* appended: firing order follows registration order */
+        struct wentry **pe = &q->list;
+        while (*pe)
+            pe = &(*pe)->next;
+        *pe = e;
     }
-    e->next = NULL;
-    e->watcher = watcher;
-    e->modes = mode;
-    *pe = e;
-    if (mode & WM_RECURSIVE)
-        t->nrecursive++;
+    e->modes |= fresh;
+    t->wmax = wmax;
+    t->nrecursive = nrec;
+    *added = fresh;
     return 0;
 }
 
@@ -154,17 +196,143 @@ static unsigned clear_modes(struct tree *t, struct wtable *w, struct wpath *q,
     return 0;
 }
 
+void watch_undo(struct tree *t, bool child, const char *p, size_t len,
+                uint64_t watcher, unsigned added)
+{
+    struct wtable *w = child ? &t->wchild : &t->wdata;
+    struct wpath *q = added ? find(w, p, len) : NULL;
+    if (q)
+        clear_modes(t, w, q, watcher, added);
+}
+
+/* --- watcher identities --- */
+
+static size_t ident_slot(uint64_t watcher, size_t nb)
+{
+    return (size_t)((watcher * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (nb - 1);
+}
+
+static struct wident *ident_find(const struct tree *t, uint64_t watcher)
+{
+    if (t->nib == 0)
+        return NULL;
+    for (struct wident *id = t->ib[ident_slot(watcher, t->nib)]; id;
+         id = id->hnext)
+        if (id->watcher == watcher)
+            return id;
+    return NULL;
+}
+
+static void ident_grow(struct tree *t)
+{
+    size_t nn = t->nib ? t->nib * 2 : 16;
+    struct wident **b = calloc(nn, sizeof *b);
+    if (b == NULL)
+        return; /* keep chaining at a higher load */
+    for (size_t i = 0; i < t->nib; i++) {
+        struct wident *id = t->ib[i];
+        while (id) {
+            struct wident *next = id->hnext;
+            size_t k = ident_slot(id->watcher, nn);
+            id->hnext = b[k];
+            b[k] = id;
+            id = next;
+        }
+    }
+    free(t->ib);
+    t->ib = b;
+    t->nib = nn;
+}
+
+int watch_ident_prepare(struct tree *t, uint64_t watcher, const struct who *w,
+                        struct wident **out)
+{
+    *out = NULL;
+    if (watcher == 0)
+        return 0;
+    int32_t count = w->ids.count > 0 ? w->ids.count : 0;
+    size_t len = count ? w->ids.len : 0;
+    const struct wident *old = ident_find(t, watcher);
+    if (old && old->super == w->super && old->count == count &&
+        old->len == len && (len == 0 || memcmp(old->ids, w->ids.p, len) == 0))
+        return 0;
+    if (old == NULL && t->nident >= t->nib)
+        ident_grow(t);
+    if (t->nib == 0)
+        return COORD_ENOMEM;
+    struct wident *id = malloc(sizeof *id + len);
+    if (id == NULL)
+        return COORD_ENOMEM;
+    id->hnext = NULL;
+    id->watcher = watcher;
+    id->super = w->super;
+    id->count = count;
+    id->len = (uint32_t)len;
+    if (len)
+        memcpy(id->ids, w->ids.p, len);
+    *out = id;
+    return 0;
+}
+
+void watch_ident_commit(struct tree *t, struct wident *id)
+{
+    if (id == NULL)
+        return;
+    struct wident **pp = &t->ib[ident_slot(id->watcher, t->nib)];
+    while (*pp && (*pp)->watcher != id->watcher)
+        pp = &(*pp)->hnext;
+    if (*pp) {
+        struct wident *old = *pp;
+        id->hnext = old->hnext;
+        free(old);
+    } else {
+        t->nident++;
+    }
+    *pp = id;
+}
+
+void watch_ident_abort(struct wident *id)
+{
+    free(id);
+}
+
+static void ident_forget(struct tree *t, uint64_t watcher)
+{
+    if (t->nib == 0)
+        return;
+    struct wident **pp = &t->ib[ident_slot(watcher, t->nib)];
+    while (*pp && (*pp)->watcher != watcher)
+        pp = &(*pp)->hnext;
+    struct wident *id = *pp;
+    if (id == NULL)
+        return;
+    *pp = id->hnext;
+    t->nident--;
+    free(id);
+}
+
+/*
+ * Wire spec 8.3 step 3 and 10.5 (ZooKeeper 3.8.4/3.9.2+): an event about a
+ * node reaches a watcher only if the identities it registered with grant
+ * READ on that node.
+ */
+static bool may_see(const struct tree *t, uint64_t watcher,
+                    const struct acl *acl)
+{
+    if (acl == NULL || acl->n == 0)
+        return true;
+    const struct wident *id = ident_find(t, watcher);
+    struct who w = {0, false, {0, NULL, 0}};
+    if (id)
+        w = (struct who){0, id->super, {id->count, id->ids, id->len}};
+    return acl_allows(acl, COORD_PERM_READ, &w);
+}
+
+/* Room was reserved at registration (sel_reserve), so this never drops. */
 static void idset_add(struct idset *s, uint64_t id)
 {
-    if (s->n == s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 16;
-        uint64_t *v = realloc(s->v, nc * sizeof *v);
-        if (v == NULL)
-            return; /* out of memory: the event is lost */
-        s->v = v;
-        s->cap = nc;
-    }
-    s->v[s->n++] = id;
+    if (s->n < s->cap)
+        s->v[s->n++] = id;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -189,7 +357,8 @@ static bool idset_has(const struct idset *s, uint64_t id)
 }
 
 void watch_fire(struct tree *t, bool child, const char *p, size_t len,
-                int32_t type, int64_t zxid, int slot, bool suppress)
+                int32_t type, int64_t zxid, const struct acl *acl, int slot,
+                bool suppress)
 {
     struct wtable *w = child ? &t->wchild : &t->wdata;
     struct idset *sel = &t->sel[slot];
@@ -200,7 +369,9 @@ void watch_fire(struct tree *t, bool child, const char *p, size_t len,
         while (*pe) {
             struct wentry *e = *pe;
             idset_add(sel, e->watcher);
-            e->modes &= ~WM_STANDARD; /* one-shot */
+            /* One-shot, consumed even if the READ filter then drops the
+             * event: ZooKeeper removes the watch before it checks. */
+            e->modes &= ~WM_STANDARD;
             if (e->modes == 0) {
                 *pe = e->next;
                 free(e);
@@ -239,6 +410,8 @@ void watch_fire(struct tree *t, bool child, const char *p, size_t len,
     for (size_t i = 0; i < sel->n; i++) {
         if (suppress && idset_has(&t->sel[0], sel->v[i]))
             continue;
+        if (!may_see(t, sel->v[i], acl))
+            continue;
         if (t->notify)
             t->notify(t->ctx, sel->v[i], type, p, len, zxid);
     }
@@ -257,31 +430,37 @@ static bool no_watches(const struct tree *t)
     return t->wdata.n == 0 && t->wchild.n == 0;
 }
 
-void watch_created(struct tree *t, const char *p, size_t len, int64_t zxid)
+void watch_created(struct tree *t, const char *p, size_t len,
+                   const struct acl *acl, const struct acl *pacl,
+                   int64_t zxid)
 {
     if (no_watches(t))
         return;
-    watch_fire(t, false, p, len, COORD_EV_CREATED, zxid, 0, false);
-    watch_fire(t, true, p, parent_len(p, len), COORD_EV_CHILD, zxid, 0,
+    watch_fire(t, false, p, len, COORD_EV_CREATED, zxid, acl, 0, false);
+    watch_fire(t, true, p, parent_len(p, len), COORD_EV_CHILD, zxid, pacl, 0,
                false);
 }
 
-void watch_deleted(struct tree *t, const char *p, size_t len, int64_t zxid)
+void watch_deleted(struct tree *t, const char *p, size_t len,
+                   const struct acl *acl, const struct acl *pacl,
+                   int64_t zxid)
 {
     if (no_watches(t))
         return;
-    /* Wire spec 8.3: a connection told by its data watch is not told twice. */
-    watch_fire(t, false, p, len, COORD_EV_DELETED, zxid, 0, false);
-    watch_fire(t, true, p, len, COORD_EV_DELETED, zxid, 1, true);
-    watch_fire(t, true, p, parent_len(p, len), COORD_EV_CHILD, zxid, 0,
+    /* Wire spec 8.3: a connection told by its data watch is not told twice
+     * (selected, even if the READ filter kept it from being told). */
+    watch_fire(t, false, p, len, COORD_EV_DELETED, zxid, acl, 0, false);
+    watch_fire(t, true, p, len, COORD_EV_DELETED, zxid, acl, 1, true);
+    watch_fire(t, true, p, parent_len(p, len), COORD_EV_CHILD, zxid, pacl, 0,
                false);
 }
 
-void watch_changed(struct tree *t, const char *p, size_t len, int64_t zxid)
+void watch_changed(struct tree *t, const char *p, size_t len,
+                   const struct acl *acl, int64_t zxid)
 {
     if (no_watches(t))
         return;
-    watch_fire(t, false, p, len, COORD_EV_CHANGED, zxid, 0, false);
+    watch_fire(t, false, p, len, COORD_EV_CHANGED, zxid, acl, 0, false);
 }
 
 static bool match(struct tree *t, bool child, const char *p, size_t len,
@@ -349,6 +528,7 @@ void tree_watches_drop(struct tree *t, uint64_t watcher)
 {
     drop_in(t, &t->wdata, watcher);
     drop_in(t, &t->wchild, watcher);
+    ident_forget(t, watcher);
 }
 
 void tree_watches_foreach(const struct tree *t,
