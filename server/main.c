@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "proto/err.h"
 #include "server/config.h"
@@ -31,6 +32,31 @@ static void usage(FILE *f)
             "\n"
             "Settings are described in coordd.conf(5), the server in "
             "coordd(8).\n");
+}
+
+/*
+ * A snapshot forks, and fork's cost is copying the page tables of the whole
+ * heap: ~9 ms for a million znodes with 4 KiB pages, ~2.5 ms with
+ * transparent huge pages. glibc only asks for huge pages when the
+ * glibc.malloc.hugetlb tunable is set at start-up, so coordd re-executes
+ * itself once with it (same PID). COORD_NO_HUGEPAGES=1 turns this off.
+ */
+static void use_huge_pages(char **argv)
+{
+    const char *t = getenv("GLIBC_TUNABLES");
+    if (getenv("COORD_NO_HUGEPAGES") || (t && strstr(t, "glibc.malloc.hugetlb")))
+        return;
+    char v[1024];
+    if ((size_t)snprintf(v, sizeof v, "%s%sglibc.malloc.hugetlb=1", t ? t : "",
+                         t ? ":" : "") >= sizeof v)
+        return;
+    setenv("GLIBC_TUNABLES", v, 1);
+    execv("/proc/self/exe", argv);
+    /* No /proc or no exec: carry on with ordinary pages. */
+    if (t)
+        setenv("GLIBC_TUNABLES", t, 1);
+    else
+        unsetenv("GLIBC_TUNABLES");
 }
 
 static int set_or_die(struct coord_config *cfg, const char *key,
@@ -104,6 +130,7 @@ int main(int argc, char **argv)
         }
     }
 
+    use_huge_pages(argv);
     struct coord_config cfg;
     if (coord_config_defaults(&cfg) != 0) {
         fprintf(stderr, "coordd: out of memory\n");
