@@ -7,17 +7,7 @@
 #include "proto/err.h"
 #include "proto/path.h"
 #include "proto/records.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* An invariant the codec promises; a violation is a crash for the fuzzer. */
-#define REQUIRE(x)                                                             \
-    do {                                                                       \
-        if (!(x)) {                                                            \
-            fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #x);            \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
+#include "tests/fuzz/fuzz.h"
 
 /* Room for any record that fits in a frame, plus headers. */
 #define OUT_MAX (COORD_MAX_FRAME + 64)

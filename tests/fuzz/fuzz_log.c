@@ -13,17 +13,7 @@
 #include "proto/err.h"
 #include "server/log.h"
 #include "server/store.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* A promise of the store; a violation is a crash for the fuzzer. */
-#define REQUIRE(x)                                                             \
-    do {                                                                       \
-        if (!(x)) {                                                            \
-            fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #x);            \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
+#include "tests/fuzz/fuzz.h"
 
 static int64_t replayed_last;
 

@@ -5,8 +5,7 @@
 
 #include "proto/err.h"
 #include "tree/tree.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz/fuzz.h"
 
 static void notify(void *ctx, uint64_t watcher, int32_t type, const char *path,
                    size_t len, int64_t zxid)

@@ -37,7 +37,8 @@ tests_fuzz_fuzz_frame_LDADD = proto/libproto.la
 else
 check_PROGRAMS += tests/fuzz/replay_frame
 TESTS += tests/fuzz/replay_frame
-tests_fuzz_replay_frame_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_frame.c
+tests_fuzz_replay_frame_SOURCES = tests/fuzz/fuzz.h tests/fuzz/replay.c \
+	tests/fuzz/fuzz_frame.c
 tests_fuzz_replay_frame_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DFUZZ_CORPUS='"tests/fuzz/corpus/frame"'
 tests_fuzz_replay_frame_LDADD = proto/libproto.la

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz/fuzz.h"
 
 /*
  * Reads a whole file into a block of exactly its size (so ASan flags any
