@@ -398,6 +398,8 @@ static const struct key keys[] = {
     {"clientPortListenBacklog", NULL, set_int,
      OFF(client_port_listen_backlog), -1, INT_MAX},
     {"maxClientCnxns", NULL, set_int, OFF(max_client_cnxns), 0, INT_MAX},
+    {"httpPort", NULL, set_port, OFF(http_port), 0, 0},
+    {"httpPortAddress", NULL, set_str, OFF(http_port_address), 0, 0},
     {"jute.maxbuffer", "zookeeper.jute.maxbuffer", set_long_any_base,
      OFF(jute_maxbuffer), 1, INT_MAX},
     {"4lw.commands.whitelist", "zookeeper.4lw.commands.whitelist",
@@ -671,6 +673,7 @@ void coord_config_free(struct coord_config *cfg)
     free(cfg->data_log_dir);
     free(cfg->client_port_address);
     free(cfg->secure_client_port_address);
+    free(cfg->http_port_address);
     free(cfg->super_digest);
     for (size_t i = 0; i < cfg->n_servers; i++)
         server_clear(&cfg->servers[i]);
@@ -909,6 +912,8 @@ int coord_config_write(const struct coord_config *cfg, struct buf *out)
     buf_printf(out, "clientPort=%d\n", cfg->client_port);
     if (cfg->secure_client_port > 0)
         buf_printf(out, "secureClientPort=%d\n", cfg->secure_client_port);
+    if (cfg->http_port > 0)
+        buf_printf(out, "httpPort=%d\n", cfg->http_port);
     buf_printf(out, "dataDir=%s\n", cfg->data_dir);
     buf_printf(out, "dataLogDir=%s\n",
                cfg->data_log_dir ? cfg->data_log_dir : cfg->data_dir);

@@ -84,6 +84,10 @@ struct coord_config {
     int client_port_listen_backlog;   /* clientPortListenBacklog; -1 = OS */
     int max_client_cnxns;         /* maxClientCnxns per client IP; 60, 0 = no limit */
 
+    /* REST/JSON gateway and operations endpoints (coord extension) */
+    int http_port;                /* httpPort; 0 = off */
+    char *http_port_address;      /* httpPortAddress; NULL = client_port_address */
+
     /* protocol and features */
     long jute_maxbuffer;          /* jute.maxbuffer, bytes; 1048575 */
     uint32_t four_letter_words;   /* enum coord_4lw bits; see _finish */
