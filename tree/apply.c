@@ -767,6 +767,11 @@ int tree_apply(struct tree *t, const struct tree_txn *txn, struct buf *reply)
     if (rc == 0 && out.err)
         rc = COORD_ENOMEM;
     rc = marshal(rc);
+    /* Room for the reply before anything is final: ENOMEM must mean
+     * "unchanged", never "applied but the answer was lost". */
+    if (rc == 0 && reply && out.len &&
+        buf_reserve(reply, out.len) == COORD_ENOMEM)
+        rc = COORD_ENOMEM;
     if (rc == COORD_ENOMEM) {
         rollback(&a);
     } else if (rc) {
