@@ -94,8 +94,16 @@ int64_t last_zxid_used(void)
 
 int apply_txn(int32_t type, const struct buf *body, struct buf *reply)
 {
+    return apply_txn_at(zxid + 1, type, body, reply);
+}
+
+int apply_txn_at(int64_t z, int32_t type, const struct buf *body,
+                 struct buf *reply)
+{
+    if (z > zxid)
+        zxid = z;
     struct tree_txn txn = {
-        .zxid = ++zxid,
+        .zxid = z,
         .time_ms = now_ms,
         .session_id = cur_sid,
         .type = type,

@@ -38,6 +38,10 @@ void ids_set(const char *const *ids, int n);
 
 /* Applies a txn with the next zxid; body/reply may be NULL. */
 int apply_txn(int32_t type, const struct buf *body, struct buf *reply);
+/* Applies a txn with the given zxid (a retry can reuse one); later
+ * apply_txn calls continue after the highest zxid used. */
+int apply_txn_at(int64_t zxid, int32_t type, const struct buf *body,
+                 struct buf *reply);
 int64_t last_zxid_used(void);
 void set_time(int64_t ms);
 
