@@ -648,6 +648,8 @@ static int snap_write(struct store *s, int64_t zxid, uint8_t *buf,
     return 0;
 }
 
+static void purge(struct store *s);
+
 int store_snapshot(struct store *s, int64_t zxid,
                    int (*save)(void *ctx, store_out_fn out, void *out_ctx),
                    void *ctx)
@@ -693,8 +695,16 @@ int store_snapshot(struct store *s, int64_t zxid,
         free(buf);
         return errno == EAGAIN ? COORD_EAGAIN : COORD_EIO;
     }
-    if (pid == 0)
-        _exit(snap_write(s, zxid, buf, save, ctx));
+    if (pid == 0) {
+        /* The child also purges: unlinking a large snapshot can take tens
+         * of milliseconds, which the event loop should not wait for. Only
+         * files older than the oldest kept snapshot go, never the segment
+         * the writer thread appends to. */
+        int code = snap_write(s, zxid, buf, save, ctx);
+        if (code == 0 && s->purge)
+            purge(s);
+        _exit(code);
+    }
     free(buf);
     s->child = pid;
     s->child_zxid = zxid;
@@ -751,8 +761,6 @@ void store_poll(struct store *s)
         log_info("store: snapshot written zxid=0x%" PRIx64, (uint64_t)zxid);
         if (zxid > s->last_snap)
             s->last_snap = zxid;
-        if (s->purge)
-            purge(s);
     } else if (r > 0 && WIFEXITED(st)) {
         log_error("store: snapshot failed zxid=0x%" PRIx64 " reason=%s",
                   (uint64_t)zxid,
