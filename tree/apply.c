@@ -243,7 +243,10 @@ static int op_create(struct app *a, int32_t op, struct jute_r *r,
         if (!ttl && op == COORD_OP_CREATETTL && req.ttl >= 0)
             return COORD_EBADARGUMENTS;
     }
-    if (!a->sess_ok)
+    /* An ephemeral needs a session to belong to; session 0 has none. */
+    bool ephemeral = !container && (flags == COORD_EPHEMERAL ||
+                                    flags == COORD_EPHEMERAL_SEQUENTIAL);
+    if (!a->sess_ok || (ephemeral && a->txn->session_id == 0))
         return COORD_ESESSIONEXPIRED;
     if (req.path.len < 0 ||
         !coord_path_simple_ok(req.path.p, (size_t)req.path.len))
@@ -721,9 +724,9 @@ static int op_multi(struct app *a, struct buf *out)
 int tree_apply(struct tree *t, const struct tree_txn *txn, struct buf *reply)
 {
     struct app a = {.t = t, .txn = txn, .data_bytes = t->data_bytes};
-    /* Session 0 is the server itself: always allowed, never ACL-checked. */
-    a.who = (struct who){txn->session_id,
-                         txn->super || txn->session_id == 0, txn->ids};
+    /* Session 0 means "no session" (the server's own txns, sessionless
+     * gateway writes): no session check, but ACLs apply unless super. */
+    a.who = (struct who){txn->session_id, txn->super, txn->ids};
     a.sess_ok = txn->session_id == 0 || node_session_find(t, txn->session_id);
     buf_init(&a.path, COORD_MAX_FRAME * 2);
     struct buf out;

@@ -41,7 +41,7 @@ typedef void (*tree_notify_fn)(void *ctx, uint64_t watcher, int32_t type,
 
 /* Who performs an operation: needed for ACL checks, ephemerals and watches. */
 struct tree_caller {
-    int64_t session_id; /* 0 for the server itself (reaper) */
+    int64_t session_id; /* 0: no session (the server itself, the gateway) */
     uint64_t watcher;   /* connection id watches register under; 0 = none */
     bool super;         /* bypasses every ACL check */
     struct jute_vec ids; /* vector<Id> the connection holds (may be empty) */
@@ -55,7 +55,10 @@ struct tree_caller {
  *   COORD_OP_DELETECONTAINER body = { ustring path } (container/TTL reaper)
  * Client types: CREATE, CREATE2, CREATECONTAINER, CREATETTL, DELETE, SETDATA,
  * SETACL, MULTI. For every type but CREATESESSION the session must exist in
- * the session table (else ESESSIONEXPIRED), except session_id 0.
+ * the session table (else ESESSIONEXPIRED), except session_id 0, which means
+ * "no session": allowed, but it cannot own ephemerals, and ACLs are checked
+ * against `ids` unless `super` (the server's own txns, e.g. the reaper's,
+ * set super).
  */
 struct tree_txn {
     int64_t zxid;

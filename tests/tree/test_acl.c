@@ -232,6 +232,31 @@ static void perms_zero_grants_nothing(void)
     CHECK_EQ_INT(exists_w("/z", false), COORD_ENOAUTH);
 }
 
+/* Session 0 is "no session" (the gateway's sessionless writes): it is not
+ * a way around ACLs and cannot own ephemerals; only super bypasses. */
+static void session_zero_is_acl_checked_and_owns_no_ephemerals(void)
+{
+    struct coord_acl a = acl_of(31, "digest", BOB);
+    CHECK_EQ_INT(create_acl("/sec", &a, 1), 0);
+    const char *ip_only[] = {"ip:127.0.0.1"};
+    ids_set(ip_only, 1);
+    cur_sid = 0;
+    CHECK_EQ_INT(create("/sec/x", "", 0), COORD_ENOAUTH);
+    CHECK_EQ_INT(set("/sec", "v", -1), COORD_ENOAUTH);
+    CHECK_EQ_INT(create("/open", "", 0), 0);
+    CHECK_EQ_INT(create("/eph", "", COORD_EPHEMERAL), COORD_ESESSIONEXPIRED);
+    CHECK_EQ_INT(create("/eph-", "", COORD_EPHEMERAL_SEQUENTIAL),
+                 COORD_ESESSIONEXPIRED);
+    const char *bob[] = {"digest:" BOB};
+    ids_set(bob, 1);
+    CHECK_EQ_INT(create("/sec/x", "", 0), 0);
+    ids_set(ip_only, 1);
+    cur_super = true;
+    CHECK_EQ_INT(create("/sec/y", "", 0), 0);
+    cur_super = false;
+    cur_sid = TEST_SID;
+}
+
 static CU_TestInfo tests[] = {
     {"invalid acl lists are rejected", invalid_acl_lists_are_rejected},
     {"valid schemes are accepted", valid_schemes_are_accepted},
@@ -249,6 +274,8 @@ static CU_TestInfo tests[] = {
     {"set acl bumps aversion and fires nothing",
      set_acl_bumps_aversion_and_fires_nothing},
     {"perms zero grants nothing", perms_zero_grants_nothing},
+    {"session zero is acl checked and owns no ephemerals",
+     session_zero_is_acl_checked_and_owns_no_ephemerals},
     CU_TEST_INFO_NULL,
 };
 
