@@ -198,6 +198,12 @@ struct node *node_new(const char *name, size_t len);
 void node_free(struct node *n);
 struct node *node_child(const struct tree *t, const struct node *parent,
                         const char *name, size_t len);
+/* The same lookup with the hash node_hash_of() gave for (parent, name). */
+uint32_t node_hash_of(const struct node *parent, const char *name, size_t len);
+struct node *node_child_h(const struct tree *t, const struct node *parent,
+                          const char *name, size_t len, uint32_t h);
+/* Sizes the node table for n nodes at once (snapshot load). */
+void node_table_reserve(struct tree *t, size_t n);
 /* Looks a path up without validating it: anything malformed is not found. */
 struct node *node_lookup(const struct tree *t, const char *p, size_t len);
 /* Inserts n as parent's child after `after` (NULL: append at the end, or

@@ -37,17 +37,29 @@ static uint32_t node_hash(const struct node *parent, const char *name,
     return h;
 }
 
-struct node *node_child(const struct tree *t, const struct node *parent,
-                        const char *name, size_t len)
+uint32_t node_hash_of(const struct node *parent, const char *name, size_t len)
+{
+    return node_hash(parent, name, len);
+}
+
+struct node *node_child_h(const struct tree *t, const struct node *parent,
+                          const char *name, size_t len, uint32_t h)
 {
     if (len == 0 || t->nnb == 0)
         return NULL;
-    uint32_t h = node_hash(parent, name, len);
     for (struct node *n = t->nb[h & (t->nnb - 1)]; n; n = n->hnext)
         if (n->hash == h && n->parent == parent && n->name_len == len &&
             memcmp(n->name, name, len) == 0)
             return n;
     return NULL;
+}
+
+struct node *node_child(const struct tree *t, const struct node *parent,
+                        const char *name, size_t len)
+{
+    if (len == 0 || t->nnb == 0)
+        return NULL;
+    return node_child_h(t, parent, name, len, node_hash(parent, name, len));
 }
 
 struct node *node_lookup(const struct tree *t, const char *p, size_t len)
@@ -69,12 +81,13 @@ struct node *node_lookup(const struct tree *t, const char *p, size_t len)
     }
 }
 
-static void grow_nodes(struct tree *t)
+/* Rehashes into nn buckets (a power of two); on failure keeps chaining at
+ * a higher load, which is slower but correct. */
+static void rehash(struct tree *t, size_t nn)
 {
-    size_t nn = t->nnb ? t->nnb * 2 : 1024;
     struct node **b = calloc(nn, sizeof *b);
     if (b == NULL)
-        return; /* keep chaining at a higher load */
+        return;
     for (size_t i = 0; i < t->nnb; i++) {
         struct node *n = t->nb[i];
         while (n) {
@@ -87,6 +100,20 @@ static void grow_nodes(struct tree *t)
     free(t->nb);
     t->nb = b;
     t->nnb = nn;
+}
+
+static void grow_nodes(struct tree *t)
+{
+    rehash(t, t->nnb ? t->nnb * 2 : 1024);
+}
+
+void node_table_reserve(struct tree *t, size_t n)
+{
+    size_t nn = t->nnb ? t->nnb : 1024;
+    while (nn < n && nn < ((size_t)1 << 40))
+        nn *= 2;
+    if (nn > t->nnb)
+        rehash(t, nn);
 }
 
 static struct session *owner_session(const struct tree *t, const struct node *n)

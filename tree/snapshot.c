@@ -231,6 +231,11 @@ static int load_nodes(struct tree *t, struct rdr *r, struct acl **acls,
         return r->err;
     if (nnodes == 0)
         return COORD_ECORRUPT;
+    /* One table of the final size instead of a rehash per doubling. The
+     * count is only a hint, capped so that a lying header cannot make us
+     * allocate much; larger trees grow the table as they load. */
+    node_table_reserve(t, (size_t)(nnodes < ((uint64_t)1 << 22) ? nnodes
+                                                                : 1u << 22));
     struct level *st = NULL;
     size_t depth = 0, cap = 0;
     int rc = 0;
@@ -258,6 +263,13 @@ static int load_nodes(struct tree *t, struct rdr *r, struct acl **acls,
             free(n);
             rc = r->err;
             break;
+        }
+        /* Start the bucket's cache miss now; the lookup below comes after
+         * the rest of the record is read. */
+        uint32_t h = 0;
+        if (i > 0) {
+            h = node_hash_of(st[depth - 1].node, n->name, name_len);
+            __builtin_prefetch(&t->nb[h & (t->nnb - 1)]);
         }
         bool bad = false;
         for (uint32_t k = 0; k < name_len; k++)
@@ -309,11 +321,9 @@ static int load_nodes(struct tree *t, struct rdr *r, struct acl **acls,
             t->root = n;
         } else {
             struct level *up = &st[depth - 1];
-            if (node_child(t, up->node, n->name, name_len) != NULL ||
-                node_reserve(t, n->owner) != 0) {
-                rc = node_child(t, up->node, n->name, name_len)
-                         ? COORD_ECORRUPT
-                         : COORD_ENOMEM;
+            bool dup = node_child_h(t, up->node, n->name, name_len, h) != NULL;
+            if (dup || node_reserve(t, n->owner) != 0) {
+                rc = dup ? COORD_ECORRUPT : COORD_ENOMEM;
                 acl_unref(t, n->acl);
                 node_free(n);
                 break;
