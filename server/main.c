@@ -83,6 +83,9 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
+    /* First, while argv is still as given: option parsing below writes
+     * into it, and the re-executed process must see the original. */
+    use_huge_pages(argv);
     const char *file = NULL;
     /* Command-line settings are applied after the file, in order. */
     const char *over_key[64];
@@ -130,7 +133,6 @@ int main(int argc, char **argv)
         }
     }
 
-    use_huge_pages(argv);
     struct coord_config cfg;
     if (coord_config_defaults(&cfg) != 0) {
         fprintf(stderr, "coordd: out of memory\n");
