@@ -1,5 +1,6 @@
 /* coordd: command line, configuration, and the server's lifetime. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +170,16 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    /* Block the signals the loop reads through a signalfd before any thread
+     * exists: threads inherit the mask, and a SIGTERM delivered to the
+     * log-writer thread would otherwise kill the process on the spot
+     * instead of shutting it down cleanly. */
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
     log_info("coordd: starting version=%s", PACKAGE_VERSION);
     struct server srv;
     int rv = server_init(&srv, &cfg);

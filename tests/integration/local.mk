@@ -10,4 +10,5 @@ EXTRA_DIST += tests/integration/README.md tests/integration/run.sh \
 	tests/integration/test_durability.py tests/integration/test_errors.py \
 	tests/integration/test_multi.py tests/integration/test_nodes.py \
 	tests/integration/test_recipes.py tests/integration/test_sessions.py \
-	tests/integration/test_recovery.py tests/integration/test_watches.py
+	tests/integration/test_recovery.py tests/integration/test_watches.py \
+	tests/integration/test_cli.py
