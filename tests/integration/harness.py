@@ -268,6 +268,7 @@ class Server:
         """SIGTERM, then SIGKILL after grace seconds; only our own PID."""
         if self.proc is None:
             return
+        killed = False
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -275,6 +276,17 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
+                killed = True
+            # coordd(8): SIGTERM is a clean shutdown with status 0 (under
+            # ASan this also catches leaks at exit). A server that already
+            # died on its own is reported by the test that saw it die.
+            rc = self.proc.returncode
+            if self.kind == "coordd" and (killed or rc != 0):
+                self._forget()
+                raise AssertionError("coordd did not shut down cleanly on SIGTERM "
+                                     "(exit %s%s); log tail:\n%s"
+                                     % (rc, ", killed after %.0fs" % grace if killed else "",
+                                        self.log_tail()))
         self._forget()
 
     def kill9(self):
