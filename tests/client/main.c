@@ -8,6 +8,7 @@ static CU_SuiteInfo suites[] = {
     {"ops", shared_start, shared_stop, NULL, NULL, ops_tests},
     {"watch", shared_start, shared_stop, NULL, NULL, watch_tests},
     {"session", NULL, NULL, NULL, session_teardown, session_tests},
+    {"badserver", NULL, NULL, NULL, NULL, badserver_tests},
     CU_SUITE_INFO_NULL,
 };
 

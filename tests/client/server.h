@@ -45,6 +45,7 @@ int shared_stop(void);
 extern CU_TestInfo ops_tests[];
 extern CU_TestInfo watch_tests[];
 extern CU_TestInfo session_tests[];
+extern CU_TestInfo badserver_tests[];
 void session_teardown(void);
 
 #endif
