@@ -80,7 +80,10 @@ class Durability(unittest.TestCase):
                         break
                     path = "/dur%d/t%d-%05d" % (rnd, tid, i)
                     data = ("round %d thread %d item %d " % (rnd, tid, i)).encode() * (1 + i % 7)
-                    _, st = c.create(path, data, include_data=True)
+                    # Bounded: a create kazoo had queued but not yet sent
+                    # when the server died waits for the next connection,
+                    # which only comes after the restart below.
+                    _, st = c.create_async(path, data, include_data=True).get(timeout=10)
                     acked[tid].append((path, data, st.czxid))
             except Exception:
                 pass  # connection lost at the kill: the in-flight create is unknown
