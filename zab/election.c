@@ -1,0 +1,233 @@
+/* Fast leader election: votes ordered by (epoch, zxid, sid) (spec 2). */
+#include "zab/internal.h"
+
+#include <string.h>
+
+/* Spec 2.1 totalOrderPredicate: epoch first, then zxid, then sid. */
+static bool beats(const struct zab_vote *a, const struct zab_vote *b)
+{
+    if (a->epoch != b->epoch)
+        return a->epoch > b->epoch;
+    if (a->zxid != b->zxid)
+        return a->zxid > b->zxid;
+    return a->leader > b->leader;
+}
+
+static bool same(const struct zab_vote *a, const struct zab_vote *b)
+{
+    return a->leader == b->leader && a->zxid == b->zxid &&
+           a->epoch == b->epoch;
+}
+
+static bool i_vote(const struct zab *z)
+{
+    return quorum_is_voter(&z->cfg.members, z->me);
+}
+
+/* Spec 2.4 step 1: "a server starts by voting for itself:
+ * (myid, lastLoggedZxid, currentEpoch)"; observers vote for nobody. */
+static struct zab_vote self_vote(const struct zab *z)
+{
+    struct zab_vote v = {0, 0, 0};
+    if (i_vote(z)) {
+        v.leader = z->cfg.my_id;
+        v.zxid = zab_log_last(z);
+        v.epoch = z->current_epoch;
+    }
+    return v;
+}
+
+/* The vote this server reports: its proposal while LOOKING, else the
+ * leader it follows; R-FLE-2: the new epoch once established. */
+static void notify(struct zab *z, zab_sid to)
+{
+    struct zab_msg m = {.type = ZAB_MSG_NOTIFICATION,
+                        .version = ZAB_PROTOCOL_VERSION,
+                        .config_version = z->cfg.members.version,
+                        .state = z->role};
+    if (z->role == ZAB_LOOKING) {
+        m.leader = z->proposal.leader;
+        m.zxid = z->proposal.zxid;
+        m.peer_epoch = z->proposal.epoch;
+        m.round = z->round;
+    } else {
+        m.leader = z->leader;
+        m.zxid = z->proposal.zxid;
+        m.peer_epoch =
+            z->phase == ZAB_BROADCAST ? z->epoch : z->proposal.epoch;
+        m.round = z->elected_round;
+    }
+    zab_send(z, to, &m);
+}
+
+
+static void send_all(struct zab *z)
+{
+    for (unsigned i = 0; i < z->cfg.members.n; i++)
+        if ((int)i != z->me && quorum_is_voter(&z->cfg.members, (int)i))
+            notify(z, zab_sid_at(z, (int)i));
+}
+
+static void arm_resend(struct zab *z)
+{
+    uint64_t jitter = zab_rand(z) % (z->resend_ms / 4 + 1);
+    z->resend_at = z->now_ms + z->resend_ms + jitter;
+}
+
+/* Spec 2.4 step 1: new round, vote for myself, tell every voter. R-PERS-9:
+ * first wait until every persist request is durable, so the vote never
+ * names a zxid that is not on disk (R-DUR-7). */
+void election_start(struct zab *z)
+{
+    memset(z->recv, 0, sizeof z->recv);
+    memset(z->outof, 0, sizeof z->outof);
+    z->decide_at = 0;
+    if (!zab_pending_empty(z)) {
+        z->voting = false;
+        return;
+    }
+    z->voting = true;
+    z->round++;
+    z->proposal = self_vote(z);
+    if (i_vote(z))
+        z->recv[z->me] = (struct zab_seen){true, ZAB_LOOKING, z->proposal,
+                                           z->round};
+    send_all(z);
+    z->resend_ms = z->cfg.election_min_ms;
+    arm_resend(z);
+}
+
+static void decide(struct zab *z, zab_sid leader)
+{
+    z->elected_round = z->round;
+    z->leader = leader;
+    z->decide_at = 0;
+    if (leader == z->cfg.my_id) {
+        zab_move(z, ZAB_LEADING, ZAB_DISCOVERY);
+    } else {
+        zab_move(z, i_vote(z) ? ZAB_FOLLOWING : ZAB_OBSERVING,
+                 ZAB_DISCOVERY);
+    }
+    zab_trace(z, "zab: decided sid=%llu role=%s leader=%llu round=%llu",
+              (unsigned long long)z->cfg.my_id, zab_role_name(z->role),
+              (unsigned long long)leader, (unsigned long long)z->round);
+    discovery_start(z);
+}
+
+/* Votes in recvset for my proposal, in my round. */
+static bool proposal_has_quorum(const struct zab *z)
+{
+    uint32_t mask = 0;
+    for (unsigned i = 0; i < z->cfg.members.n; i++) {
+        const struct zab_seen *s = &z->recv[i];
+        if (s->valid && s->round == z->round && same(&s->vote, &z->proposal))
+            mask |= 1u << i;
+    }
+    return z->proposal.leader != 0 && quorum_has(&z->cfg.members, mask);
+}
+
+/* Spec 2.4 step 4, FOLLOWING/LEADING notifications, and 2.6: follow once a
+ * quorum agrees on (leader, peerEpoch) (R-FLE-3) and the leader itself says
+ * LEADING (checkLeader). */
+static void try_join(struct zab *z)
+{
+    for (unsigned l = 0; l < z->cfg.members.n; l++) {
+        const struct zab_seen *ls = &z->outof[l];
+        if (!ls->valid || ls->state != ZAB_LEADING ||
+            ls->vote.leader != zab_sid_at(z, (int)l) || (int)l == z->me)
+            continue;
+        uint32_t mask = 0;
+        for (unsigned i = 0; i < z->cfg.members.n; i++) {
+            const struct zab_seen *s = &z->outof[i];
+            if (s->valid && s->vote.leader == ls->vote.leader &&
+                s->vote.epoch == ls->vote.epoch)
+                mask |= 1u << i;
+        }
+        if (quorum_has(&z->cfg.members, mask)) {
+            z->round = ls->round;
+            z->proposal = ls->vote;
+            decide(z, ls->vote.leader);
+            return;
+        }
+    }
+}
+
+void election_on_msg(struct zab *z, int from, const struct zab_msg *m)
+{
+    bool sender_votes = quorum_is_voter(&z->cfg.members, from);
+    zab_sid sender = zab_sid_at(z, from);
+    /* Step 5: a server that is not LOOKING answers a LOOKING one at once. */
+    if (z->role != ZAB_LOOKING) {
+        if (m->state == ZAB_LOOKING)
+            notify(z, sender);
+        return;
+    }
+    if (!z->voting)
+        return; /* still quiescing the log writer */
+    if (!sender_votes) {
+        if (m->state == ZAB_LOOKING)
+            notify(z, sender); /* non-voters get a reply, nothing else */
+        return;
+    }
+    if (m->state == ZAB_OBSERVING)
+        return;
+    if (m->state != ZAB_LOOKING) {
+        z->outof[from] = (struct zab_seen){
+            true, m->state, {m->leader, m->zxid, m->peer_epoch}, m->round};
+        try_join(z);
+        return;
+    }
+    if (!i_vote(z))
+        return; /* observers only care about established leaders */
+    struct zab_vote n = {m->leader, m->zxid, m->peer_epoch};
+    int nl = quorum_index(&z->cfg.members, m->leader);
+    if (!quorum_is_voter(&z->cfg.members, nl))
+        return; /* a vote for a non-voter never wins */
+    if (m->round > z->round) {
+        z->round = m->round;
+        memset(z->recv, 0, sizeof z->recv);
+        struct zab_vote mine = self_vote(z);
+        z->proposal = beats(&n, &mine) ? n : mine;
+        z->recv[z->me] = (struct zab_seen){true, ZAB_LOOKING, z->proposal,
+                                           z->round};
+        z->decide_at = 0;
+        send_all(z);
+    } else if (m->round < z->round) {
+        notify(z, sender);
+        return;
+    } else if (beats(&n, &z->proposal)) {
+        z->proposal = n;
+        z->recv[z->me].vote = n;
+        z->decide_at = 0;
+        send_all(z);
+    }
+    z->recv[from] = (struct zab_seen){true, ZAB_LOOKING, n, m->round};
+    if (proposal_has_quorum(z)) {
+        if (z->decide_at == 0)
+            z->decide_at = z->now_ms + z->cfg.finalize_ms;
+    } else {
+        z->decide_at = 0;
+    }
+}
+
+void election_tick(struct zab *z)
+{
+    if (z->role != ZAB_LOOKING || !z->voting)
+        return;
+    if (z->decide_at == 0 && proposal_has_quorum(z))
+        z->decide_at = z->now_ms + z->cfg.finalize_ms;
+    /* finalizeWait passed without a better vote: decide. */
+    if (z->decide_at != 0 && z->now_ms >= z->decide_at &&
+        proposal_has_quorum(z)) {
+        decide(z, z->proposal.leader);
+        return;
+    }
+    /* Step 3: resend, doubling the interval up to its cap. */
+    if (z->now_ms >= z->resend_at) {
+        send_all(z);
+        z->resend_ms *= 2;
+        if (z->resend_ms > z->cfg.election_max_ms)
+            z->resend_ms = z->cfg.election_max_ms;
+        arm_resend(z);
+    }
+}
