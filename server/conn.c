@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -413,34 +412,30 @@ static void handle_connect(struct conn *c, const uint8_t *p, size_t n)
         return;
     }
 
-    int64_t sid = session_new_id(srv);
-    uint8_t pw[16];
-    if (getrandom(pw, sizeof pw, 0) != (ssize_t)sizeof pw) {
-        conn_close(c, "no randomness");
-        return;
-    }
-    struct session *s = session_add(srv, sid, timeout);
     struct req *rq = req_new(c, REQ_CONNECT, 0, COORD_OP_CREATESESSION);
-    if (s == NULL || rq == NULL) {
-        if (s)
-            session_remove(srv, sid);
-        free(rq);
+    if (rq == NULL) {
         conn_close(c, "out of memory");
         return;
     }
-    s->conn = c;
-    c->session = s;
-    c->session_id = sid;
     rq->timeout = timeout;
     rq->has_readonly = req.has_readonly;
-    uint8_t body[4 + 4 + 16];
-    jute_wbe32(body, (uint32_t)timeout);
-    jute_wbe32(body + 4, 16);
-    memcpy(body + 8, pw, 16);
     enqueue(c, rq);
     c->state = CONN_CONNECTING;
-    int rv = server_submit(srv, rq, sid, COORD_OP_CREATESESSION, NULL,
-                           (struct jute_str){(const char *)body, sizeof body});
+    int64_t sid = 0;
+    int rv = session_create(srv, timeout, rq, &sid);
+    if (rv == COORD_EAGAIN || (rv == COORD_ENOMEM && sid == 0)) {
+        /* nothing was submitted: the req is still only ours */
+        dequeue(c);
+        req_free(rq);
+        conn_close(c, rv == COORD_EAGAIN ? "no randomness" : "out of memory");
+        return;
+    }
+    struct session *s = session_find(srv, sid);
+    if (s) {
+        s->conn = c;
+        c->session = s;
+    }
+    c->session_id = sid;
     if (rv != 0) {
         log_error("server: cannot log txn err=%s", coord_strerror(rv));
         srv->running = false;

@@ -164,9 +164,10 @@ static void wchc(const struct server *srv, struct buf *o)
 static void wchp_one(void *ctx, uint64_t watcher, const char *path, size_t len)
 {
     struct buf *o = ctx;
+    /* Gateway watchers (low bit set) are not connections: no session. */
     const struct conn *c = (const struct conn *)(uintptr_t)watcher;
     buf_printf(o, "%.*s\n\t0x%llx\n", (int)len, path,
-               (unsigned long long)c->session_id);
+               (unsigned long long)(watcher & 1 ? 0 : c->session_id));
 }
 
 static void dump_ephemeral(void *ctx, const char *path, size_t len)
@@ -245,21 +246,9 @@ static uint32_t code(const char *w)
     return jute_be32((const uint8_t *)w);
 }
 
-bool fourlw_handle(struct conn *c, uint32_t word)
+void fourlw_render(struct server *srv, const char *name, struct buf *o)
 {
-    const char *const *names = coord_config_4lw_names;
-    const char *name = NULL;
-    for (size_t i = 0; names[i]; i++)
-        if (code(names[i]) == word)
-            name = names[i];
-    if (name == NULL)
-        return false;
-    struct server *srv = c->srv;
-    struct buf *o = &c->out;
-    if (!coord_config_4lw_allowed(srv->cfg, name)) {
-        buf_printf(o, "%s is not executed because it is not in the whitelist.\n",
-                   name);
-    } else if (strcmp(name, "ruok") == 0) {
+    if (strcmp(name, "ruok") == 0) {
         buf_printf(o, "imok");
     } else if (strcmp(name, "isro") == 0) {
         buf_printf(o, "rw");
@@ -315,6 +304,24 @@ bool fourlw_handle(struct conn *c, uint32_t word)
         /* stmk: trace masks do not exist here */
         buf_printf(o, "0");
     }
+}
+
+bool fourlw_handle(struct conn *c, uint32_t word)
+{
+    const char *const *names = coord_config_4lw_names;
+    const char *name = NULL;
+    for (size_t i = 0; names[i]; i++)
+        if (code(names[i]) == word)
+            name = names[i];
+    if (name == NULL)
+        return false;
+    struct server *srv = c->srv;
+    if (!coord_config_4lw_allowed(srv->cfg, name))
+        buf_printf(&c->out,
+                   "%s is not executed because it is not in the whitelist.\n",
+                   name);
+    else
+        fourlw_render(srv, name, &c->out);
     conn_mark_dirty(c);
     return true;
 }

@@ -17,10 +17,13 @@ server_libconfig_la_SOURCES = server/config.h server/config.c
 # --- coordd: the daemon ---
 noinst_LTLIBRARIES += server/libserver.la
 server_libserver_la_SOURCES = server/server.h server/server.c \
-	server/conn.c server/session.c server/auth.c server/fourlw.c
-server_libserver_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
+	server/conn.c server/session.c server/auth.c server/fourlw.c \
+	server/rest.h server/rest.c server/rest_json.c
+server_libserver_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(MHD_CFLAGS) \
+	$(JANSSON_CFLAGS)
 server_libserver_la_LIBADD = server/libstore.la server/libconfig.la \
-	tree/libtree.la proto/libproto.la $(OPENSSL_LIBS) $(PTHREAD_LIBS)
+	tree/libtree.la proto/libproto.la $(OPENSSL_LIBS) $(MHD_LIBS) \
+	$(JANSSON_LIBS) $(PTHREAD_LIBS)
 
 sbin_PROGRAMS += server/coordd
 server_coordd_SOURCES = server/main.c

@@ -17,6 +17,7 @@
 
 #include "proto/err.h"
 #include "server/log.h"
+#include "server/rest.h"
 
 int64_t server_wall_ms(void)
 {
@@ -53,11 +54,15 @@ int64_t server_last_zxid(const struct server *srv)
     return tree_last_zxid(srv->tree);
 }
 
-/* The tree hands every watch event here; the watcher id is the conn. */
+/* The tree hands every watch event here; the watcher id is the conn, or a
+ * gateway object with the low bit set. */
 static void on_notify(void *ctx, uint64_t watcher, int32_t type,
                       const char *path, size_t len, int64_t zxid)
 {
-    (void)ctx;
+    if (watcher & 1) {
+        rest_notify(ctx, watcher, type, path, len, zxid);
+        return;
+    }
     struct conn *c = (struct conn *)(uintptr_t)watcher;
     if (c != NULL)
         conn_notify(c, type, path, len, zxid);
@@ -207,10 +212,13 @@ static void apply_durable(struct server *srv)
         srv->stats.txns_applied++;
         if (txn.type == COORD_OP_CLOSESESSION)
             session_remove(srv, txn.session_id);
-        if (req->conn)
+        if (req->conn) {
             conn_complete_write(req->conn, req, rv);
-        else
+        } else {
+            if (req->done)
+                req->done(req, rv, &srv->scratch);
             req_free(req);
+        }
     }
     maybe_snapshot(srv);
 }
@@ -317,6 +325,7 @@ static void tick(struct server *srv, int64_t now)
         }
         srv->next_reap_ms = now + srv->cfg->container_check_interval_ms;
     }
+    rest_tick(srv, now);
     store_poll(srv->store);
 }
 
@@ -455,6 +464,9 @@ int server_init(struct server *srv, struct coord_config *cfg)
     rv = listen_on(srv);
     if (rv != 0)
         return rv;
+    rv = rest_start(srv);
+    if (rv != 0)
+        return rv;
     log_info("server: serving clientPort=%d address=%s dataDir=%s zxid=0x%llx",
              cfg->client_port,
              cfg->client_port_address ? cfg->client_port_address : "*",
@@ -475,6 +487,9 @@ int server_run(struct server *srv)
         int64_t now = server_mono_ms();
         int timeout = (int)(srv->next_tick_ms > now ? srv->next_tick_ms - now
                                                      : 0);
+        int http = rest_timeout_ms(srv);
+        if (http >= 0 && http < timeout)
+            timeout = http;
         int n = epoll_wait(srv->epfd, evs, 256, timeout);
         if (n < 0 && errno != EINTR) {
             log_error("loop: epoll_wait failed errno=%d", errno);
@@ -489,6 +504,7 @@ int server_run(struct server *srv)
             tick(srv, now);
             srv->next_tick_ms = now + tick_ms;
         }
+        rest_after_events(srv);
         conn_flush_dirty(srv);
     }
     return srv->exit_code;
@@ -496,6 +512,7 @@ int server_run(struct server *srv)
 
 void server_close(struct server *srv)
 {
+    rest_stop(srv);
     while (srv->conns)
         conn_close(srv->conns, "shutdown");
     conn_flush_dirty(srv); /* frees the closed connections */

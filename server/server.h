@@ -46,6 +46,11 @@ struct req {
     /* REQ_CONNECT only */
     int32_t timeout;
     bool has_readonly;
+    /* A write without a connection (the REST gateway): called when it is
+     * applied, with the reply body (srv->scratch, valid only during the
+     * call); the req is freed after it returns. */
+    void (*done)(struct req *req, int err, const struct buf *body);
+    void *done_ctx;
 };
 
 enum conn_state {
@@ -141,6 +146,7 @@ struct server {
     int64_t next_reap_ms;
     struct buf scratch;        /* reply bodies being built */
     struct server_stats stats;
+    struct rest *rest;         /* the HTTP gateway, NULL when off */
 };
 
 /* Clocks: wall time for Stat times, monotonic for timers. */
@@ -182,6 +188,11 @@ int64_t session_new_id(struct server *srv);
 /* Issues closeSession txns for expired sessions. */
 void session_expire_due(struct server *srv, int64_t now_ms);
 int32_t session_negotiate(const struct server *srv, int32_t requested);
+/* Starts a new session: a fresh id and random password, added to the table,
+ * and its createSession txn submitted with req. 0 (*sid set) or a code; on
+ * COORD_EIO or COORD_ENOMEM from the log the caller stops the server. */
+int session_create(struct server *srv, int32_t timeout, struct req *req,
+                   int64_t *sid);
 
 /* auth.c */
 /* Resets a connection's identities to ip:<addr>. */
@@ -197,5 +208,8 @@ void auth_whoami(const struct conn *c, struct buf *out);
 /* If the 4 bytes are a known four-letter word, answers into c->out and
  * returns true (the caller closes after flushing). */
 bool fourlw_handle(struct conn *c, uint32_t word);
+/* Appends the text answer of the command `name` (a four-letter word, e.g.
+ * "mntr"), whitelist not consulted. */
+void fourlw_render(struct server *srv, const char *name, struct buf *out);
 
 #endif

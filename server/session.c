@@ -1,5 +1,7 @@
 /* Sessions: the live table (timeouts, owners) and expiry. */
 #include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
 
 #include "proto/err.h"
 #include "server/log.h"
@@ -105,6 +107,24 @@ int64_t session_new_id(struct server *srv)
             tree_session_get(srv->tree, id, &t, pw) != 0)
             return id;
     }
+}
+
+int session_create(struct server *srv, int32_t timeout, struct req *req,
+                   int64_t *sid)
+{
+    uint8_t pw[16];
+    if (getrandom(pw, sizeof pw, 0) != (ssize_t)sizeof pw)
+        return COORD_EAGAIN;
+    int64_t id = session_new_id(srv);
+    if (session_add(srv, id, timeout) == NULL)
+        return COORD_ENOMEM;
+    uint8_t body[4 + 4 + 16];
+    jute_wbe32(body, (uint32_t)timeout);
+    jute_wbe32(body + 4, 16);
+    memcpy(body + 8, pw, 16);
+    *sid = id;
+    return server_submit(srv, req, id, COORD_OP_CREATESESSION, NULL,
+                         (struct jute_str){(const char *)body, sizeof body});
 }
 
 int32_t session_negotiate(const struct server *srv, int32_t requested)

@@ -1,0 +1,72 @@
+/* The REST/JSON gateway: HTTP on httpPort, driven from coordd's own loop. */
+#ifndef COORD_SERVER_REST_H
+#define COORD_SERVER_REST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/buf.h"
+
+struct server;
+
+/*
+ * --- the loop's side (rest.c) ---
+ * rest_start listens on httpPort (nothing when it is 0) and adds the HTTP
+ * daemon's epoll fd to the server's epoll. rest_timeout_ms folds the
+ * daemon's own timers into epoll_wait's timeout (-1: none). rest_after_events
+ * runs the daemon when something was resumed or a timer is due; rest_tick
+ * sends keep-alives and ends long polls whose time is up.
+ */
+int rest_start(struct server *srv);
+void rest_stop(struct server *srv);
+int rest_timeout_ms(struct server *srv);
+void rest_after_events(struct server *srv);
+void rest_tick(struct server *srv, int64_t now_ms);
+/* A watch event for a gateway watcher (watcher ids with the low bit set). */
+void rest_notify(struct server *srv, uint64_t watcher, int32_t type,
+                 const char *path, size_t len, int64_t zxid);
+
+/*
+ * --- JSON bodies to ZooKeeper request records (rest_json.c) ---
+ * Pure functions, no server state: the fuzz target calls them directly.
+ * Each returns 0 with the request record appended to `rec`, or a ZooKeeper
+ * code (COORD_EBADARGUMENTS, COORD_EINVALIDACL, COORD_EMARSHALLING for JSON
+ * that does not parse, COORD_ETOOBIG) with a reason in out->msg.
+ */
+#define REST_CRED_MAX 64
+
+struct rest_parsed {
+    int32_t op;                   /* opcode of the record in rec */
+    bool ephemeral;               /* create: needs a session */
+    bool has_session;
+    char session[REST_CRED_MAX];  /* "session" credential as given */
+    int32_t timeout;              /* POST /v1/sessions; -1 when absent */
+    int32_t n_ops;                /* multi */
+    int32_t *types;               /* multi: each op's opcode (malloc'd) */
+    char msg[160];
+};
+
+void rest_parsed_free(struct rest_parsed *p);
+/* POST /v1/znodes{path}: {data, encoding, ephemeral, sequential, container,
+ * ttl, acl, session}; an empty body creates a persistent, open node. */
+int rest_json_create(const char *body, size_t len, const char *path,
+                     struct buf *rec, struct rest_parsed *out);
+/* PUT /v1/znodes{path}: {data, encoding[, version]}; `version` (-1 any) is the
+ * query's unless the body gives one. */
+int rest_json_set(const char *body, size_t len, const char *path,
+                  int32_t version, struct buf *rec, struct rest_parsed *out);
+/* POST /v1/multi: {"ops": [...], "session": ...} or a bare array of ops
+ * {op: create|set|delete|check, path, ...}. */
+int rest_json_multi(const char *body, size_t len, struct buf *rec,
+                    struct rest_parsed *out);
+/* POST /v1/sessions: {timeout} (optional). */
+int rest_json_session(const char *body, size_t len, struct rest_parsed *out);
+
+/* Base64 (RFC 4648, padded). Decoding is strict: 0 or COORD_EBADARGUMENTS. */
+void rest_b64_encode(struct buf *out, const uint8_t *p, size_t n);
+int rest_b64_decode(struct buf *out, const char *s, size_t n);
+/* True when the bytes are valid UTF-8 (no overlongs, no surrogates). */
+bool rest_utf8_valid(const uint8_t *p, size_t n);
+
+#endif
