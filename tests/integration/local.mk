@@ -11,4 +11,5 @@ EXTRA_DIST += tests/integration/README.md tests/integration/run.sh \
 	tests/integration/test_multi.py tests/integration/test_nodes.py \
 	tests/integration/test_recipes.py tests/integration/test_sessions.py \
 	tests/integration/test_recovery.py tests/integration/test_watches.py \
+	tests/integration/test_rest.py \
 	tests/integration/test_cli.py
