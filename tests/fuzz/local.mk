@@ -133,3 +133,38 @@ endif
 EXTRA_DIST += \
 	tests/fuzz/corpus/txn/log-records \
 	tests/fuzz/corpus/txn/records-and-reads
+
+# --- rest_json: the REST gateway's JSON bodies (create, set, multi, session) ---
+# server/rest_json.c is pure (jansson and proto only), so it is compiled in
+# here rather than linking all of coordd.
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_rest_json
+tests_fuzz_fuzz_rest_json_SOURCES = tests/fuzz/fuzz_rest_json.c \
+	server/rest_json.c
+tests_fuzz_fuzz_rest_json_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_fuzz_fuzz_rest_json_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_rest_json_LDADD = proto/libproto.la $(JANSSON_LIBS)
+else
+check_PROGRAMS += tests/fuzz/replay_rest_json
+TESTS += tests/fuzz/replay_rest_json
+tests_fuzz_replay_rest_json_SOURCES = tests/fuzz/fuzz.h tests/fuzz/replay.c \
+	tests/fuzz/fuzz_rest_json.c server/rest_json.c
+tests_fuzz_replay_rest_json_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_fuzz_replay_rest_json_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_CORPUS='"tests/fuzz/corpus/rest_json"'
+tests_fuzz_replay_rest_json_LDADD = proto/libproto.la $(JANSSON_LIBS)
+endif
+EXTRA_DIST += \
+	tests/fuzz/corpus/rest_json/b64-utf8 \
+	tests/fuzz/corpus/rest_json/create-bad-flags \
+	tests/fuzz/corpus/rest_json/create-ephemeral-seq \
+	tests/fuzz/corpus/rest_json/create-ttl-acl \
+	tests/fuzz/corpus/rest_json/duplicate-key \
+	tests/fuzz/corpus/rest_json/multi-all-ops \
+	tests/fuzz/corpus/rest_json/multi-array \
+	tests/fuzz/corpus/rest_json/multi-bad-op \
+	tests/fuzz/corpus/rest_json/session \
+	tests/fuzz/corpus/rest_json/session-nested \
+	tests/fuzz/corpus/rest_json/set-null \
+	tests/fuzz/corpus/rest_json/set-unicode \
+	tests/fuzz/corpus/rest_json/truncated-json
