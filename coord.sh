@@ -9,7 +9,7 @@ cd "$top"
 # Debian packages: the build, the libraries, and the real clients the
 # integration tests drive (kazoo, the official C client).
 build_pkgs="build-essential autoconf autoconf-archive automake libtool pkg-config
-  libssl-dev libjansson-dev libmicrohttpd-dev libcunit1-dev"
+  libssl-dev libjansson-dev libmicrohttpd-dev libcunit1-dev libedit-dev"
 test_pkgs="python3 python3-kazoo libzookeeper-mt-dev zookeeper-bin"
 
 install_pkgs() {
@@ -44,8 +44,9 @@ start)
     install_pkgs $build_pkgs
     build build/release
     mkdir -p coord-data
-    echo "coord.sh: coordd on 127.0.0.1:2181, data in $top/coord-data (Ctrl-C stops it)"
-    exec build/release/server/coordd -d "$top/coord-data" -o 4lw.commands.whitelist='*'
+    echo "coord.sh: coordd on 127.0.0.1:2181, REST on 127.0.0.1:8080, data in $top/coord-data (Ctrl-C stops it)"
+    exec build/release/server/coordd -d "$top/coord-data" -o 4lw.commands.whitelist='*' \
+        -o httpPort=8080
     ;;
 test)
     # shellcheck disable=SC2086
