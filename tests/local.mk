@@ -6,6 +6,7 @@ tests_lib_libcheck_la_LIBADD = $(CUNIT_LIBS)
 
 include tests/proto/local.mk
 include tests/tree/local.mk
+include tests/zab/local.mk
 include tests/server/local.mk
 include tests/client/local.mk
 include tests/fuzz/local.mk

@@ -1,0 +1,90 @@
+/* Randomized schedules over 3 and 5 servers: faults, then convergence. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tests/zab/suites.h"
+
+/* Default per test: COORD_SIM_SEEDS, else 1500 (3 and 5 servers: 3000). */
+static void seed_range(unsigned long *first, unsigned long *last)
+{
+    if (zab_seed_last != 0) {
+        *first = zab_seed_first;
+        *last = zab_seed_last;
+        return;
+    }
+    const char *env = getenv("COORD_SIM_SEEDS");
+    unsigned long n = env ? strtoul(env, NULL, 10) : 1500;
+    *first = 1;
+    *last = n ? n : 1;
+}
+
+/* The schedule a seed stands for: faults, delays, loss, window, roll-over. */
+static void options_for(struct sim_options *o, unsigned long seed,
+                        unsigned voters)
+{
+    sim_options_defaults(o);
+    o->voters = voters;
+    o->observers = seed % 4 == 0 ? 1 : 0;
+    o->faults = true;
+    o->client_ms = 20 + (unsigned)(seed % 5) * 10;
+    o->delay_max_ms = 2 + (unsigned)(seed % 7) * 6;
+    o->drop_permille = (unsigned)(seed % 3) * 4;
+    o->dup_permille = 50;
+    o->fsync_max_ms = 2 + (unsigned)(seed % 11) * 4;
+    o->window = 4 + (unsigned)(seed % 13) * 3;
+    o->counter_max = seed % 9 == 0 ? 12 : 0xfffffffeu;
+    o->snapshot_every = 2 + (unsigned)(seed % 6);
+}
+
+static void sweep(unsigned voters)
+{
+    unsigned long first, last, failed = 0;
+    seed_range(&first, &last);
+    size_t commits = 0;
+    for (unsigned long seed = first; seed <= last; seed++) {
+        struct sim_options o;
+        options_for(&o, seed, voters);
+        struct sim *s = sim_new(&o, seed);
+        CHECK_TRUE(s != NULL);
+        if (s == NULL)
+            return;
+        sim_run_for(s, 8000);
+        const char *why = sim_violation(s);
+        if (why == NULL && !sim_converge(s, 30000))
+            why = sim_violation(s) ? sim_violation(s) : "no convergence";
+        if (why != NULL) {
+            failed++;
+            fprintf(stderr,
+                    "zab random: %u voters seed %lu failed: %s\n"
+                    "  replay: COORD_SIM_TRACE=1 tests/zab/test_zab "
+                    "random --seeds %lu-%lu\n",
+                    voters, seed, why, seed, seed);
+            check_fail(__LINE__, __FILE__, 0, "seed %lu: %s", seed, why);
+        }
+        commits += sim_history(s);
+        sim_free(s);
+    }
+    printf("\n  %u voters: seeds %lu-%lu, %lu failed, %zu txns committed\n",
+           voters, first, last, failed, commits);
+    CHECK_EQ_INT(failed, 0);
+}
+
+/* Section 11: every step keeps I1-I3, I9, I11, I12 under crashes, torn
+ * disks, partitions, loss and slow fsync, and the ensemble recovers. */
+static void three_servers_keep_the_invariants_over_random_schedules(void)
+{
+    sweep(3);
+}
+
+static void five_servers_keep_the_invariants_over_random_schedules(void)
+{
+    sweep(5);
+}
+
+CU_TestInfo random_tests[] = {
+    {"three servers keep the invariants over random schedules",
+     three_servers_keep_the_invariants_over_random_schedules},
+    {"five servers keep the invariants over random schedules",
+     five_servers_keep_the_invariants_over_random_schedules},
+    CU_TEST_INFO_NULL,
+};
