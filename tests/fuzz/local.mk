@@ -168,3 +168,26 @@ EXTRA_DIST += \
 	tests/fuzz/corpus/rest_json/set-null \
 	tests/fuzz/corpus/rest_json/set-unicode \
 	tests/fuzz/corpus/rest_json/truncated-json
+
+# --- zab_wire: a Zab peer message; decoded ones re-encode byte for byte ---
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_zab_wire
+tests_fuzz_fuzz_zab_wire_SOURCES = tests/fuzz/fuzz_zab_wire.c
+tests_fuzz_fuzz_zab_wire_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_zab_wire_LDADD = zab/libzab.la proto/libproto.la
+else
+check_PROGRAMS += tests/fuzz/replay_zab_wire
+TESTS += tests/fuzz/replay_zab_wire
+tests_fuzz_replay_zab_wire_SOURCES = tests/fuzz/fuzz.h tests/fuzz/replay.c \
+	tests/fuzz/fuzz_zab_wire.c
+tests_fuzz_replay_zab_wire_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_CORPUS='"tests/fuzz/corpus/zab_wire"'
+tests_fuzz_replay_zab_wire_LDADD = zab/libzab.la proto/libproto.la
+endif
+EXTRA_DIST += \
+	tests/fuzz/corpus/zab_wire/ackepoch-minus-one \
+	tests/fuzz/corpus/zab_wire/leaderinfo \
+	tests/fuzz/corpus/zab_wire/notification \
+	tests/fuzz/corpus/zab_wire/proposal \
+	tests/fuzz/corpus/zab_wire/proposal-length-lies \
+	tests/fuzz/corpus/zab_wire/truncated-header
