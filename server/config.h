@@ -87,6 +87,8 @@ struct coord_config {
     /* REST/JSON gateway and operations endpoints (coord extension) */
     int http_port;                /* httpPort; 0 = off */
     char *http_port_address;      /* httpPortAddress; NULL = client_port_address */
+    int http_history_size;        /* httpHistorySize, change events kept for
+                                     resuming watch streams; 10000 */
 
     /* protocol and features */
     long jute_maxbuffer;          /* jute.maxbuffer, bytes; 1048575 */

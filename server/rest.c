@@ -22,8 +22,6 @@
 #include "server/log.h"
 #include "server/server.h"
 
-/* Events kept for resuming watch streams (COORD_REST_HISTORY overrides). */
-#define HISTORY_DEFAULT 10000
 /* An SSE client that lets this much pile up unread is dropped. */
 #define STREAM_QUEUE_MAX (1u << 20)
 #define KEEPALIVE_MS 15000
@@ -1874,8 +1872,7 @@ int rest_start(struct server *srv)
     r->src.fd = di->epoll_fd;
     r->src.on_event = rest_on_event;
     server_watch(srv, &r->src, EPOLLIN, true);
-    const char *h = getenv("COORD_REST_HISTORY");
-    r->cap = h ? (size_t)strtoul(h, NULL, 10) : HISTORY_DEFAULT;
+    r->cap = (size_t)srv->cfg->http_history_size;
     if (r->cap > 0 && (r->ring = calloc(r->cap, sizeof *r->ring)) == NULL)
         r->cap = 0;
     r->floor_zxid = server_last_zxid(srv);

@@ -16,3 +16,4 @@ include tests/bench/local.mk
 # Layering: lower folders never include upper ones or do I/O.
 TESTS += tests/check-layering.sh
 EXTRA_DIST += tests/check-layering.sh
+include tests/recipes/local.mk

@@ -123,11 +123,12 @@ class SSE:
 
 
 class RestCase(ServerTestCase):
+    extra_cfg = {}
 
     @classmethod
     def setUpClass(cls):
         cls.http_port = harness.free_port()
-        cls.server_options = dict(extra_cfg={"httpPort": cls.http_port},
+        cls.server_options = dict(extra_cfg=dict(cls.extra_cfg, httpPort=cls.http_port),
                                   min_session_timeout=1000)
         super().setUpClass()
 
@@ -562,13 +563,7 @@ class Watches(RestCase):
 class WatchHistory(RestCase):
     """A small history: resuming from before it gives an explicit resync."""
 
-    @classmethod
-    def setUpClass(cls):
-        os.environ["COORD_REST_HISTORY"] = "20"
-        try:
-            super().setUpClass()
-        finally:
-            del os.environ["COORD_REST_HISTORY"]
+    extra_cfg = {"httpHistorySize": 20}
 
     def test_resync_when_too_old(self):
         k = self.client()

@@ -1,0 +1,121 @@
+/* coord recipes: locks, elections, barriers, queues ... on libcoord's public API. */
+#ifndef COORD_RECIPES_H
+#define COORD_RECIPES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "coord.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Overview
+ *
+ * Every recipe works on a `struct coord` handle in thread mode
+ * (coord_start_thread): the blocking calls below wait on watches, and
+ * watches are delivered by the library's thread. Do not call them from a
+ * libcoord callback. The handle must outlive every recipe object made on
+ * it; free the recipe objects first, then the handle.
+ *
+ * Node layouts follow kazoo's recipes (lock, read-write lock, election,
+ * semaphore, barrier, double barrier, queue, counter, party), so coord and
+ * kazoo clients on the same paths cooperate.
+ *
+ * Connection states: while the handle is SUSPENDED the recipes keep their
+ * state and retry once it is CONNECTED again (a sequential node created
+ * just before a connection loss is found again by its unique prefix). When
+ * the session is LOST (expired) every ephemeral node is gone: held locks
+ * and leadership are reported lost and blocking calls fail with
+ * COORD_ESESSIONEXPIRED.
+ *
+ * Timeouts are in milliseconds: -1 waits forever, 0 tries once. A wait
+ * that times out returns COORD_EOPERATIONTIMEOUT; a try that would have
+ * to wait returns COORD_EAGAIN; a cancelled wait returns COORD_ECLOSED.
+ * Recipes are thread-safe unless said otherwise.
+ */
+
+/* Called (from libcoord's thread, or the recipe's own) when a held lock,
+ * lease or leadership is lost without being released. Keep it short. */
+typedef void (*coord_lost_fn)(void *ctx);
+
+/* --- exclusive lock, and the two sides of a read-write lock --- */
+
+/*
+ * Layout (kazoo Lock, WriteLock, ReadLock): each contender creates an
+ * ephemeral sequential child of `path` named `<32 hex>__lock__<seq>`
+ * (readers: `__rlock__`) whose data is the identifier. Children are ordered
+ * by their 10-digit sequence suffix. A writer or exclusive holder waits for
+ * the nearest earlier `__lock__` or `__rlock__` node (exclusive: `__lock__`
+ * only, as kazoo does), a reader for the nearest earlier `__lock__`; each
+ * waiter watches only that one predecessor (no herd).
+ *
+ * A lock is reentrant for the thread holding it: each acquire adds one
+ * hold, each release removes one. Another thread of the process acquiring
+ * the same object waits for it; separate objects on one path contend as
+ * separate processes would.
+ *
+ * The fencing token is the creation zxid of the held node: it strictly
+ * increases from one holder to the next, so a resource that remembers the
+ * largest token it has seen can refuse a stale holder's writes.
+ */
+struct coord_lock;
+
+enum coord_lock_state {
+    COORD_LOCK_RELEASED = 0, /* not held (or never acquired) */
+    COORD_LOCK_HELD,         /* held, session connected */
+    COORD_LOCK_SUSPENDED,    /* held, connection suspended: may be lost */
+    COORD_LOCK_LOST,         /* was held; node deleted or session expired */
+};
+
+/* Exclusive lock on path (made with its parents if missing); `id` (may be
+ * NULL: empty) is stored in the node. *out on success; COORD_ENOMEM,
+ * COORD_EBADARGUMENTS for a path that is not absolute. Nothing is sent
+ * until acquire. */
+int coord_lock_new(struct coord *c, const char *path, const char *id,
+                   struct coord_lock **out);
+/* The read or write side of a read-write lock on path (kazoo layout). */
+int coord_rwlock_new_read(struct coord *c, const char *path, const char *id,
+                          struct coord_lock **out);
+int coord_rwlock_new_write(struct coord *c, const char *path, const char *id,
+                           struct coord_lock **out);
+/* Releases every hold (deleting the node) and frees l. NULL does nothing.
+ * No call on l may run concurrently or follow. */
+void coord_lock_free(struct coord_lock *l);
+/*
+ * Acquires l, waiting up to timeout_ms (-1 forever, 0 try). 0 on success,
+ * COORD_EAGAIN (try), COORD_EOPERATIONTIMEOUT, COORD_ECLOSED (cancelled),
+ * COORD_ESESSIONEXPIRED, or another libcoord error; on failure no node is
+ * left behind (best effort while disconnected).
+ */
+int coord_lock_acquire(struct coord_lock *l, int timeout_ms);
+/* Drops one hold of the calling thread; the last deletes the node.
+ * COORD_EINVAL if this thread holds none. After a loss it just forgets. */
+int coord_lock_release(struct coord_lock *l);
+/* Makes a pending acquire on l return COORD_ECLOSED. */
+void coord_lock_cancel(struct coord_lock *l);
+/* enum coord_lock_state. */
+int coord_lock_state(struct coord_lock *l);
+/* The fencing token (creation zxid of the held node); 0 if not held. */
+int64_t coord_lock_token(struct coord_lock *l);
+/* Sets fn to run once if the held lock is lost (NULL clears it). */
+void coord_lock_on_lost(struct coord_lock *l, coord_lost_fn fn, void *ctx);
+/* Adds to t a check that the held node still exists, so the transaction
+ * (a guarded write) fails unless l is still held. COORD_EINVAL if not
+ * held. */
+int coord_lock_guard(struct coord_lock *l, struct coord_txn *t);
+/* Identifiers of the contenders on path in lock order (the holder first),
+ * as kazoo's Lock.contenders(); free with coord_recipes_strings_free. */
+int coord_lock_contenders(struct coord *c, const char *path,
+                          struct coord_strings **ids);
+
+/* Frees a list returned by a recipe. NULL does nothing. */
+void coord_recipes_strings_free(struct coord_strings *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
