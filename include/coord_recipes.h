@@ -111,6 +111,62 @@ int coord_lock_guard(struct coord_lock *l, struct coord_txn *t);
 int coord_lock_contenders(struct coord *c, const char *path,
                           struct coord_strings **ids);
 
+/* --- leader election and leader latch --- */
+
+/*
+ * Layout: kazoo's Election, which is its Lock on `path` (the leader is the
+ * lock's holder; the identifier is the node's data). A coord election and a
+ * kazoo Election on one path elect one leader between them.
+ *
+ * An election runs on its own thread once started: it contends, calls
+ * on_gain(token) when this process becomes leader, and on_lose(reason) when
+ * it stops being leader: reason 0 after coord_election_stop,
+ * COORD_ESESSIONEXPIRED when the session ended (the thread then exits, as
+ * the handle is final), COORD_ENONODE when the leader node was deleted (it
+ * then contends again). A suspension does not end leadership; callers that
+ * act on shared state should guard their writes (coord_election_lock and
+ * coord_lock_guard) or fence them with the token. Both callbacks run on the
+ * election's thread and may use blocking libcoord calls; they must not call
+ * coord_election_stop or _free.
+ */
+struct coord_election;
+typedef void (*coord_gain_fn)(struct coord_election *e, int64_t token,
+                              void *ctx);
+typedef void (*coord_lose_fn)(struct coord_election *e, int reason,
+                              void *ctx);
+
+/* *out on success; callbacks may be NULL. Nothing runs until start. */
+int coord_election_new(struct coord *c, const char *path, const char *id,
+                       coord_gain_fn on_gain, coord_lose_fn on_lose,
+                       void *ctx, struct coord_election **out);
+/* Starts contending on a new thread; COORD_EINVAL if already started. */
+int coord_election_start(struct coord_election *e);
+/* Withdraws (relinquishing leadership, with on_lose(0)) and joins the
+ * thread. The election may be started again. */
+void coord_election_stop(struct coord_election *e);
+/* Stops, then frees e. NULL does nothing. */
+void coord_election_free(struct coord_election *e);
+bool coord_election_is_leader(struct coord_election *e);
+/* The lock underneath, for coord_lock_guard/_token/_state while leader. */
+struct coord_lock *coord_election_lock(struct coord_election *e);
+/* The current leader's identifier on path (malloc'd), or COORD_ENONODE
+ * when nobody contends. */
+int coord_election_leader(struct coord *c, const char *path, char **id);
+
+/*
+ * A leader latch: an election without callbacks that one waits on.
+ * Once started it contends until closed; await returns 0 as soon as this
+ * process leads (COORD_EOPERATIONTIMEOUT, COORD_ESESSIONEXPIRED ...).
+ */
+struct coord_latch;
+int coord_latch_new(struct coord *c, const char *path, const char *id,
+                    struct coord_latch **out);
+int coord_latch_start(struct coord_latch *l);
+int coord_latch_await(struct coord_latch *l, int timeout_ms);
+bool coord_latch_has_leadership(struct coord_latch *l);
+/* Stops contending (leadership, if held, passes on) and frees l. */
+void coord_latch_free(struct coord_latch *l);
+
 /* Frees a list returned by a recipe. NULL does nothing. */
 void coord_recipes_strings_free(struct coord_strings *s);
 

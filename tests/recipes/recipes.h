@@ -21,5 +21,6 @@ long rnow_ms(void);
 void sleep_ms(int ms);
 
 extern CU_TestInfo lock_tests[];
+extern CU_TestInfo election_tests[];
 
 #endif
