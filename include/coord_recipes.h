@@ -167,6 +167,78 @@ bool coord_latch_has_leadership(struct coord_latch *l);
 /* Stops contending (leadership, if held, passes on) and frees l. */
 void coord_latch_free(struct coord_latch *l);
 
+/* --- counter (kazoo Counter: the value in ASCII decimal, "" = 0) --- */
+
+/* The value and the node's version; the node is made if missing. */
+int coord_counter_get(struct coord *c, const char *path, int64_t *value,
+                      int32_t *version);
+/* Adds delta by compare-and-set on the version, retrying on conflict;
+ * *post (may be NULL) gets the new value. */
+int coord_counter_add(struct coord *c, const char *path, int64_t delta,
+                      int64_t *post);
+/* Sets the value to `value` only if it is `expect`: 0, or
+ * COORD_EBADVERSION if it was not. */
+int coord_counter_cas(struct coord *c, const char *path, int64_t expect,
+                      int64_t value);
+
+/* --- barrier (kazoo Barrier: waiters block while `path` exists) --- */
+
+int coord_barrier_create(struct coord *c, const char *path);
+int coord_barrier_remove(struct coord *c, const char *path);
+/* Waits until path does not exist. */
+int coord_barrier_wait(struct coord *c, const char *path, int timeout_ms);
+
+/*
+ * --- double barrier (kazoo DoubleBarrier) ---
+ * Each participant is an ephemeral child `<32 hex>` of path (data: id);
+ * the one that sees `count` participants creates `path/ready`, which
+ * releases enter(). leave() returns once every participant has left.
+ */
+struct coord_dbarrier;
+int coord_dbarrier_new(struct coord *c, const char *path, int count,
+                       const char *id, struct coord_dbarrier **out);
+int coord_dbarrier_enter(struct coord_dbarrier *b, int timeout_ms);
+int coord_dbarrier_leave(struct coord_dbarrier *b, int timeout_ms);
+/* Deletes our node if still there, and frees b. */
+void coord_dbarrier_free(struct coord_dbarrier *b);
+
+/*
+ * --- FIFO and priority queue (kazoo Queue) ---
+ * Items are persistent sequential children `entry-PPP-<seq>` of path,
+ * PPP the priority 000..999 (lower first; COORD_QUEUE_FIFO for plain
+ * FIFO), FIFO within a priority. A take reads the first item and deletes
+ * it; only the consumer whose delete succeeds gets it, so concurrent
+ * consumers never share an item. A put or take cut by a connection loss
+ * is reported (COORD_ECONNECTIONLOSS), not retried, as its outcome is
+ * unknown: retrying could duplicate an item or drop one.
+ */
+#define COORD_QUEUE_FIFO 100
+int coord_queue_put(struct coord *c, const char *path, const void *data,
+                    int32_t len, int priority);
+/* *data: malloc'd, NUL-terminated copy (NULL for null data), free()d by
+ * the caller. */
+int coord_queue_take(struct coord *c, const char *path, int timeout_ms,
+                     char **data, int32_t *len);
+int coord_queue_size(struct coord *c, const char *path, int32_t *n);
+
+/*
+ * --- semaphore (kazoo Semaphore) ---
+ * `path` holds max_leases in its data; a holder is an ephemeral child
+ * `<32 hex>` (data: id). Contenders serialise on the lock `path-__lock__`
+ * (so only one waits on the lease list at a time) and take a lease while
+ * fewer than max_leases exist. An existing path with another max_leases
+ * makes acquire fail with COORD_EINVAL, as kazoo does.
+ */
+struct coord_semaphore;
+int coord_semaphore_new(struct coord *c, const char *path, const char *id,
+                        int max_leases, struct coord_semaphore **out);
+int coord_semaphore_acquire(struct coord_semaphore *s, int timeout_ms);
+int coord_semaphore_release(struct coord_semaphore *s);
+/* Identifiers of the current lease holders (unordered). */
+int coord_semaphore_holders(struct coord *c, const char *path,
+                            struct coord_strings **ids);
+void coord_semaphore_free(struct coord_semaphore *s);
+
 /* Frees a list returned by a recipe. NULL does nothing. */
 void coord_recipes_strings_free(struct coord_strings *s);
 

@@ -22,5 +22,6 @@ void sleep_ms(int ms);
 
 extern CU_TestInfo lock_tests[];
 extern CU_TestInfo election_tests[];
+extern CU_TestInfo prims_tests[];
 
 #endif
