@@ -239,6 +239,75 @@ int coord_semaphore_holders(struct coord *c, const char *path,
                             struct coord_strings **ids);
 void coord_semaphore_free(struct coord_semaphore *s);
 
+/* --- group membership (kazoo Party: ephemeral `<32 hex>__party__`) --- */
+
+struct coord_member;
+/* Joins the group at path with identifier id (the node's data). */
+int coord_group_join(struct coord *c, const char *path, const char *id,
+                     struct coord_member **out);
+/* Leaves (deletes the node) and frees m. NULL does nothing. */
+int coord_group_leave(struct coord_member *m);
+/* Identifiers of the current members (unordered). */
+int coord_group_members(struct coord *c, const char *path,
+                        struct coord_strings **ids);
+
+/*
+ * --- service discovery ---
+ * An instance is an ephemeral node base/service/instance_id holding a
+ * JSON payload (Curator's layout; the payload is not parsed). It goes
+ * away with its session. To watch a service, keep a tree cache on
+ * base/service: it calls back on every registration, change or exit.
+ */
+struct coord_service;
+int coord_service_register(struct coord *c, const char *base,
+                           const char *service, const char *instance_id,
+                           const char *json, struct coord_service **out);
+int coord_service_update(struct coord_service *s, const char *json);
+/* Deletes the instance and frees s. NULL does nothing. */
+int coord_service_unregister(struct coord_service *s);
+/* Instance ids of a service (sorted). */
+int coord_service_instances(struct coord *c, const char *base,
+                            const char *service, struct coord_strings **ids);
+/* One instance's payload, malloc'd. */
+int coord_service_payload(struct coord *c, const char *base,
+                          const char *service, const char *instance_id,
+                          char **json);
+
+/*
+ * --- node cache and tree cache ---
+ * A cache keeps a local copy of a node (or of a subtree) current with
+ * watches, on a thread of its own, and calls `fn` (on that thread) after
+ * every change it applies. Reads are served from the copy. While the
+ * handle is suspended the copy may be stale; after the reconnect it is
+ * reloaded. Free the caches before the handle.
+ */
+typedef void (*coord_cache_fn)(const char *path, void *ctx);
+
+struct coord_node_cache;
+/* Loads path (it may not exist yet) and starts watching it. */
+int coord_node_cache_new(struct coord *c, const char *path,
+                         coord_cache_fn fn, void *ctx,
+                         struct coord_node_cache **out);
+/* The cached data (malloc'd copy, NUL-terminated; NULL for null data) and
+ * stat; COORD_ENONODE if the node does not exist. */
+int coord_node_cache_get(struct coord_node_cache *nc, char **data,
+                         int32_t *len, struct coord_stat *st);
+void coord_node_cache_free(struct coord_node_cache *nc);
+
+struct coord_tree_cache;
+/* Loads the subtree at path and keeps it current with a persistent
+ * recursive watch. */
+int coord_tree_cache_new(struct coord *c, const char *path,
+                         coord_cache_fn fn, void *ctx,
+                         struct coord_tree_cache **out);
+/* Data of a cached node under the root, as coord_node_cache_get. */
+int coord_tree_cache_get(struct coord_tree_cache *tc, const char *path,
+                         char **data, int32_t *len);
+/* Sorted child names of a cached node. */
+int coord_tree_cache_children(struct coord_tree_cache *tc, const char *path,
+                              struct coord_strings **names);
+void coord_tree_cache_free(struct coord_tree_cache *tc);
+
 /* Frees a list returned by a recipe. NULL does nothing. */
 void coord_recipes_strings_free(struct coord_strings *s);
 

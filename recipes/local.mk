@@ -4,7 +4,7 @@
 lib_LTLIBRARIES += recipes/libcoord_recipes.la
 recipes_libcoord_recipes_la_SOURCES = recipes/internal.h recipes/common.c \
 	recipes/lock.c recipes/election.c recipes/counter.c recipes/barrier.c \
-	recipes/queue.c recipes/semaphore.c
+	recipes/queue.c recipes/semaphore.c recipes/group.c recipes/cache.c
 recipes_libcoord_recipes_la_CFLAGS = $(AM_CFLAGS)
 recipes_libcoord_recipes_la_LIBADD = client/libcoord.la $(PTHREAD_LIBS)
 recipes_libcoord_recipes_la_LDFLAGS = -version-info 0:0:0 -no-undefined \

@@ -6,6 +6,7 @@ TESTS += tests/recipes/test_recipes tests/recipes/check-exports.sh \
 tests_recipes_test_recipes_SOURCES = tests/recipes/recipes.h \
 	tests/recipes/support.c tests/recipes/main.c tests/recipes/test_lock.c \
 	tests/recipes/test_election.c tests/recipes/test_prims.c \
+	tests/recipes/test_cache.c \
 	tests/client/server.h tests/client/server.c
 tests_recipes_test_recipes_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 tests_recipes_test_recipes_LDADD = recipes/libcoord_recipes.la \

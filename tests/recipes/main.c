@@ -8,6 +8,7 @@ static CU_SuiteInfo suites[] = {
     {"lock", rsrv_start, rsrv_stop, NULL, NULL, lock_tests},
     {"election", rsrv_start, rsrv_stop, NULL, NULL, election_tests},
     {"prims", rsrv_start, rsrv_stop, NULL, NULL, prims_tests},
+    {"cache", rsrv_start, rsrv_stop, NULL, NULL, cache_tests},
     CU_SUITE_INFO_NULL,
 };
 

@@ -23,5 +23,6 @@ void sleep_ms(int ms);
 extern CU_TestInfo lock_tests[];
 extern CU_TestInfo election_tests[];
 extern CU_TestInfo prims_tests[];
+extern CU_TestInfo cache_tests[];
 
 #endif
