@@ -1,2 +1,3 @@
 # man/: manual pages.
 dist_man_MANS += man/coordd.8 man/coordd.conf.5
+dist_man_MANS += man/coord-recipes.3

@@ -98,7 +98,8 @@ static void *run(void *arg)
         e->leader = false;
         pthread_cond_broadcast(&e->cv);
         pthread_mutex_unlock(&e->mu);
-        coord_lock_release(e->lock);
+        /* A leader that steps down says so before its node goes, so the
+         * next leader never overlaps with it. */
         if (lead && e->on_lose) {
             int reason = 0;
             if (lost)
@@ -106,6 +107,7 @@ static void *run(void *arg)
                                           : COORD_ENONODE;
             e->on_lose(e, reason, e->ctx);
         }
+        coord_lock_release(e->lock);
         if (lost && final_code(e->c))
             break;
     }

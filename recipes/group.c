@@ -52,7 +52,8 @@ int coord_group_leave(struct coord_member *m)
     int rc = final_code(m->c) ? 0 : coord_delete_sync(m->c, m->node, -1);
     free(m->node);
     free(m);
-    return rc == COORD_ENONODE ? 0 : rc;
+    /* Gone either way: deleted, or with the ended session. */
+    return rc == COORD_ENONODE || rc == COORD_ESESSIONEXPIRED ? 0 : rc;
 }
 
 /* Data of the children of path whose names contain `mark` (or all). */
@@ -150,7 +151,7 @@ int coord_service_unregister(struct coord_service *s)
     int rc = final_code(s->c) ? 0 : coord_delete_sync(s->c, s->node, -1);
     free(s->node);
     free(s);
-    return rc == COORD_ENONODE ? 0 : rc;
+    return rc == COORD_ENONODE || rc == COORD_ESESSIONEXPIRED ? 0 : rc;
 }
 
 int coord_service_instances(struct coord *c, const char *base,

@@ -136,13 +136,13 @@ def run(hosts, tmp, procs):
 
     # 3. Read-write: a coord writer excludes kazoo readers; kazoo readers
     # share with coord readers; a kazoo writer waits for a coord reader.
-    p = tool("write", hosts, "/x/rw", "cw", 800, stdout=subprocess.PIPE)
+    p = tool("write", hosts, "/x/rw", "cw", 2000, stdout=subprocess.PIPE)
     check(p.stdout.readline().startswith(b"held"), "coord writer holds")
     r = zk.ReadLock("/x/rw", "kr")
     check(not try_acquire(r, 0.3), "kazoo reader waits for coord writer")
     check(p.wait(10) == 0, "coord writer exits 0")
     check(try_acquire(r, 5), "kazoo reader gets it after")
-    p = tool("read", hosts, "/x/rw", "cr", 800, stdout=subprocess.PIPE)
+    p = tool("read", hosts, "/x/rw", "cr", 3000, stdout=subprocess.PIPE)
     check(p.stdout.readline().startswith(b"held"),
           "coord reader shares with kazoo reader")
     r.release()
