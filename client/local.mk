@@ -15,3 +15,10 @@ include_HEADERS = include/coord.h
 pkgconfigdir = $(libdir)/pkgconfig
 pkgconfig_DATA = libcoord.pc
 EXTRA_DIST += client/README.md client/libcoord.sym libcoord.pc.in
+
+# coordctl: the command-line shell, on libcoord's public API only.
+bin_PROGRAMS += client/coordctl
+client_coordctl_SOURCES = client/coordctl.c
+client_coordctl_CFLAGS = $(AM_CFLAGS) $(LIBEDIT_CFLAGS) $(JANSSON_CFLAGS)
+client_coordctl_LDADD = client/libcoord.la $(LIBEDIT_LIBS) $(JANSSON_LIBS) \
+	$(PTHREAD_LIBS)
