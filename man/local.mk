@@ -1,3 +1,4 @@
 # man/: manual pages.
 dist_man_MANS += man/coordd.8 man/coordd.conf.5
 dist_man_MANS += man/coord-recipes.3
+dist_man_MANS += man/coordctl.1
