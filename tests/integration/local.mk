@@ -13,3 +13,4 @@ EXTRA_DIST += tests/integration/README.md tests/integration/run.sh \
 	tests/integration/test_recovery.py tests/integration/test_watches.py \
 	tests/integration/test_rest.py \
 	tests/integration/test_cli.py
+EXTRA_DIST += tests/integration/test_coordctl.py
