@@ -569,6 +569,9 @@ uint64_t store_sync_count(const struct store *s)
 
 /* ---- snapshots ---- */
 
+/* Write-back is started every SNAP_SYNC_CHUNK bytes (see snap_flush). */
+#define SNAP_SYNC_CHUNK ((off_t)8 << 20)
+
 struct snap_out {
     int fd;
     uint8_t *buf;
@@ -576,13 +579,34 @@ struct snap_out {
     uint32_t crc;
     uint64_t bytes;
     int err;
+    bool pace;         /* push data to disk as it goes (fsync on) */
+    off_t written;     /* file offset reached */
+    off_t synced;      /* start of the chunk whose write-back is running */
 };
 
 static int snap_flush(struct snap_out *o)
 {
     if (o->len > 0 && write_all(o->fd, o->buf, o->len, -1) != 0)
         o->err = COORD_EIO;
+    o->written += (off_t)o->len;
     o->len = 0;
+    /*
+     * A snapshot written flat out leaves hundreds of MB dirty for the final
+     * fsync, and on ext4 the log's fdatasync can then wait behind that
+     * flush: a 1.9 s p999 on creates while a 1M-node snapshot was written.
+     * Instead each chunk's write-back is started as soon as it is complete,
+     * and the previous chunk is waited for, so at most two chunks are ever
+     * dirty and the log's syncs stay short.
+     */
+    if (o->err == 0 && o->pace && o->written - o->synced >= 2 * SNAP_SYNC_CHUNK) {
+        off_t prev = o->synced;
+        sync_file_range(o->fd, prev, SNAP_SYNC_CHUNK,
+                        SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                            SYNC_FILE_RANGE_WAIT_AFTER);
+        sync_file_range(o->fd, prev + SNAP_SYNC_CHUNK, SNAP_SYNC_CHUNK,
+                        SYNC_FILE_RANGE_WRITE);
+        o->synced = prev + SNAP_SYNC_CHUNK;
+    }
     return o->err;
 }
 
@@ -614,7 +638,11 @@ static int snap_write(struct store *s, int64_t zxid, uint8_t *buf,
     char name[NAME_MAX_LEN], tmp[NAME_MAX_LEN + 4];
     name_of(name, "snapshot.", zxid);
     snprintf(tmp, sizeof tmp, "%s.tmp", name);
-    struct snap_out o = {.buf = buf};
+    struct snap_out o = {.buf = buf, .pace = s->fsync};
+    /* Serialising a large tree takes CPU the event loop also needs. */
+    if (nice(10) < 0) {
+        /* not fatal: the snapshot is then just written at full priority */
+    }
     o.fd = openat(s->data_dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
                   0644);
     if (o.fd < 0)
