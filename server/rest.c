@@ -1219,8 +1219,44 @@ void rest_notify(struct server *srv, uint64_t watcher, int32_t type,
         stream_emit(st, t, p, pl, zxid);
 }
 
+/*
+ * May the caller see a replayed event about path? Live events are filtered by
+ * the tree as they fire (READ on the node, or on the parent for a children
+ * event, whose path is the parent). History was recorded as super, so replay
+ * asks now: READ on the node if it still exists, else on its nearest existing
+ * ancestor, so that a name is never shown to a caller who could not have
+ * listed it.
+ */
+static bool replay_visible(struct hreq *hr, const char *path, size_t len)
+{
+    if (hr->super)
+        return true;
+    struct buf rec, out;
+    buf_init(&rec, len + 16);
+    buf_init(&out, 256);
+    bool ok = false;
+    for (;;) {
+        buf_reset(&rec);
+        struct coord_path_watch_req q = {{path, (int32_t)len}, false};
+        coord_put_path_watch_req(&rec, &q);
+        int rv = read_op(hr, COORD_OP_EXISTS, &rec, &out, 0);
+        if (rv == 0) {
+            ok = true;
+            break;
+        }
+        if (rv != COORD_ENONODE || len <= 1)
+            break;
+        len = coord_path_parent_len(path, len);
+        if (len == 0)
+            len = 1; /* the root */
+    }
+    buf_close(&rec);
+    buf_close(&out);
+    return ok;
+}
+
 /* Replays history after `since`; false when it does not reach back. */
-static bool replay(struct stream *st, int64_t since)
+static bool replay(struct hreq *hr, struct stream *st, int64_t since)
 {
     struct rest *r = st->rest;
     if (since < r->floor_zxid)
@@ -1231,8 +1267,9 @@ static bool replay(struct stream *st, int64_t since)
             continue;
         const char *p;
         size_t pl;
-        int32_t t = event_for(st, e->type, e->path, strlen(e->path), &p, &pl);
-        if (t)
+        size_t elen = strlen(e->path);
+        int32_t t = event_for(st, e->type, e->path, elen, &p, &pl);
+        if (t && replay_visible(hr, e->path, elen))
             stream_emit(st, t, p, pl, e->zxid);
     }
     return true;
@@ -1351,7 +1388,7 @@ static enum MHD_Result get_watch(struct hreq *hr)
         hr->poll = st;
         hr->kind = K_POLL;
     }
-    bool resync = since >= 0 && !replay(st, since);
+    bool resync = since >= 0 && !replay(hr, st, since);
     if (wait >= 0) {
         /* long poll: answer now if history had something, else park */
         if (resync || json_array_size(st->events) > 0 || wait == 0) {

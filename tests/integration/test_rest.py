@@ -526,6 +526,31 @@ class Watches(RestCase):
         zx = [int(e["id"]) for e in seen + rest]
         self.assertEqual(zx, sorted(set(zx)))
 
+    def test_history_replay_hides_what_the_caller_cannot_read(self):
+        # Live events are filtered by READ as they fire; replayed history
+        # must be too, or resuming would reveal protected paths.
+        k = self.client()
+        k.add_auth("digest", "bob:secret")
+        k.create(self.base)
+        zx0 = k.exists(self.base).czxid
+        bob = make_digest_acl("bob", "secret", all=True)
+        k.create(self.base + "/secret", b"s", acl=[bob])
+        k.create(self.base + "/hidden", b"", acl=[bob])
+        k.create(self.base + "/hidden/gone", b"")
+        k.delete(self.base + "/hidden/gone")  # deleted: checked on /hidden
+        k.create(self.base + "/open", b"o")
+        url = "/v1/watch?path=%s&recursive&since=%d&wait=0" % (self.base, zx0)
+        st, _, doc = self.h.get(url)
+        self.assertEqual(st, 200)
+        self.assertEqual([(e["type"], e["path"]) for e in doc["events"]],
+                         [("created", self.base + "/open")])
+        st, _, doc = Http(self.http_port, "bob", "secret").get(url)
+        self.assertEqual(st, 200)
+        self.assertEqual([e["path"] for e in doc["events"]],
+                         [self.base + "/secret", self.base + "/hidden",
+                          self.base + "/hidden/gone", self.base + "/hidden/gone",
+                          self.base + "/open"])
+
     def test_since_query_and_long_poll(self):
         k = self.client()
         k.create(self.base)
