@@ -37,6 +37,8 @@ static void check_epoch_quorum(struct zab *z)
         return;
     uint32_t mask = 1u << z->me;
     zab_epoch max = z->accepted_epoch;
+    if (z->learner_epoch_seen > max)
+        max = z->learner_epoch_seen; /* see leader_on_info */
     for (unsigned i = 0; i < z->cfg.members.n; i++) {
         const struct zab_learner *l = &z->learners[i];
         if (l->state == LEARNER_NONE)
@@ -106,10 +108,25 @@ static void leader_on_info(struct zab *z, int from, const struct zab_msg *m)
         send_leaderinfo(z, from); /* a repeat is ignored by the learner */
         return;
     }
+    zab_epoch accepted = ZAB_EPOCH(m->zxid);
+    /* R-DISC-1 folds every learner's acceptedEpoch into e, but only while
+     * e is open; R-DISC-2 makes a learner that accepted more than the
+     * fixed e refuse it, and it keeps refusing this leader for as long as
+     * it leads. Step down instead, remembering the epoch, so that the next
+     * discovery picks e above it (ZK's getEpochToPropose: "if
+     * lastAcceptedEpoch >= epoch, epoch = lastAcceptedEpoch + 1"). */
+    if (z->epoch_fixed && accepted > z->epoch) {
+        if (accepted > z->learner_epoch_seen)
+            z->learner_epoch_seen = accepted;
+        zab_trace(z, "zab: learner accepted newer epoch sid=%llu epoch=%u",
+                  (unsigned long long)zab_sid_at(z, from), accepted);
+        zab_go_looking(z, "learner accepted a newer epoch");
+        return;
+    }
     memset(l, 0, sizeof *l);
     l->state = LEARNER_INFO;
     l->observer = !quorum_is_voter(&z->cfg.members, from);
-    l->accepted_epoch = ZAB_EPOCH(m->zxid);
+    l->accepted_epoch = accepted;
     l->last_heard_ms = z->now_ms;
     if (z->epoch_ready)
         send_leaderinfo(z, from); /* late learners get the fixed e */

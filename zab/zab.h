@@ -298,6 +298,8 @@ struct zab {
     /* Leader. */
     struct zab_learner learners[ZAB_MAX_MEMBERS];
     bool epoch_fixed; /* acceptedEpoch = e requested */
+    zab_epoch learner_epoch_seen; /* highest acceptedEpoch a learner sent
+                                   * after e was fixed above it */
     bool epoch_ready; /* ... and durable: LEADERINFO may go out */
     bool current_requested;
     uint32_t counter;
