@@ -601,6 +601,14 @@ static void on_msg(struct zab *z, const struct zab_event *ev)
         /* R-DISC-5: messages from anyone but my leader are discarded. */
         if (ev->msg.from != z->leader)
             return;
+        /* Only what a leader sends shows that it leads. Two servers that
+         * each decided to follow the other (stale votes) send each other
+         * FOLLOWERINFO every tick; counting that as hearing the leader
+         * kept both in DISCOVERY forever (spec 3: "no quorum within
+         * initLimit -> LOOKING"; in ZK the connect to a non-leader fails). */
+        if (m.type == ZAB_MSG_FOLLOWERINFO || m.type == ZAB_MSG_OBSERVERINFO ||
+            m.type == ZAB_MSG_ACKEPOCH || m.type == ZAB_MSG_ACK)
+            return;
         z->leader_heard_ms = z->now_ms;
         if (m.type == ZAB_MSG_LEADERINFO)
             discovery_on_msg(z, from, &m);

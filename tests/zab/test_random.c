@@ -97,6 +97,10 @@ static const struct {
      * had fixed without it, and refused that leader forever (R-DISC-2);
      * the leader now steps down and picks a higher epoch. */
     {3, 13809}, {3, 16455}, {3, 18171}, {3, 19623}, {3, 25650},
+    /* Two servers each decided to follow the other on stale votes, and
+     * each one's FOLLOWERINFO counted as hearing its leader, so neither
+     * ever timed out of DISCOVERY. */
+    {5, 10473}, {5, 11115}, {5, 28356},
 };
 
 static void seeds_that_once_failed_keep_passing(void)
