@@ -11,7 +11,7 @@ client_libcoord_la_LIBADD = proto/libproto.la $(PTHREAD_LIBS)
 client_libcoord_la_LDFLAGS = -version-info 0:0:0 -no-undefined \
 	-export-symbols $(srcdir)/client/libcoord.sym
 EXTRA_client_libcoord_la_DEPENDENCIES = $(srcdir)/client/libcoord.sym
-include_HEADERS = include/coord.h
+include_HEADERS = include/coord.h include/coord_err.h
 pkgconfigdir = $(libdir)/pkgconfig
 pkgconfig_DATA = libcoord.pc
 EXTRA_DIST += client/README.md client/libcoord.sym libcoord.pc.in

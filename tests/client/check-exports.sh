@@ -1,7 +1,8 @@
 #!/bin/sh
-# libcoord exports exactly the functions declared in include/coord.h, and
-# client/libcoord.sym lists exactly those: proto's coord_get_*/coord_put_*
-# live inside the library too and must stay hidden.
+# libcoord exports exactly the functions declared in include/coord.h and
+# the coord_err.h it includes, and client/libcoord.sym lists exactly those:
+# proto's coord_get_*/coord_put_* live inside the library too and must stay
+# hidden.
 srcdir=${COORD_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 builddir=${COORD_BUILDDIR:-.}
 so=$builddir/client/.libs/libcoord.so
@@ -10,7 +11,8 @@ tmp=$(mktemp -d) || exit 99
 trap 'rm -rf "$tmp"' EXIT
 
 # Function names declared in the header, comments stripped.
-sed -e 's://.*$::' "$srcdir/include/coord.h" | tr '\n' ' ' |
+cat "$srcdir/include/coord.h" "$srcdir/include/coord_err.h" |
+    sed -e 's://.*$::' | tr '\n' ' ' |
     sed 's:/\*[^*]*\*\+\([^/*][^*]*\*\+\)*/::g' |
     grep -o 'coord_[a-z0-9_]*(' | tr -d '(' | sort -u > "$tmp/header"
 nm -D --defined-only "$so" | awk '{print $3}' | sort -u > "$tmp/so"
