@@ -51,6 +51,11 @@ int auth_init_conn(struct conn *c)
     return add_id(c, "ip", c->addr_text);
 }
 
+int auth_add_x509(struct conn *c, const char *subject)
+{
+    return add_id(c, "x509", subject);
+}
+
 int auth_add(struct conn *c, struct jute_str scheme, struct jute_str auth)
 {
     if (jute_str_eq(scheme, jute_cstr("ip")))

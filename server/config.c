@@ -288,6 +288,49 @@ static int set_peer_type(struct coord_config *cfg, const struct key *k,
     return 0;
 }
 
+static int set_client_auth(struct coord_config *cfg, const struct key *k,
+                           struct ctx *c)
+{
+    static const char *const names[] = {"none", "want", "need"};
+    for (int i = 0; i < 3; i++) {
+        if (strcasecmp(c->value, names[i]) == 0) {
+            cfg->ssl_client_auth = i;
+            return 0;
+        }
+    }
+    return fail(c, "expected none, want or need, got \"%s\"", c->value);
+}
+
+/* The oldest TLS version accepted; "TLS" is ZooKeeper's any-version. */
+static int set_ssl_protocol(struct coord_config *cfg, const struct key *k,
+                            struct ctx *c)
+{
+    if (strcasecmp(c->value, "TLSv1.2") == 0 ||
+        strcasecmp(c->value, "TLS") == 0)
+        cfg->ssl_min_protocol = 12;
+    else if (strcasecmp(c->value, "TLSv1.3") == 0)
+        cfg->ssl_min_protocol = 13;
+    else
+        return fail(c, "expected TLSv1.2 or TLSv1.3, got \"%s\"",
+                    c->value);
+    return 0;
+}
+
+/* ZooKeeper's key and trust stores: usable when they are PEM files (its
+ * ssl.keyStore.type=PEM); a JKS or PKCS12 store is ignored with a warning,
+ * and a TLS listener then lacks its certificate and refuses to start. */
+static int set_pem_store(struct coord_config *cfg, const struct key *k,
+                         struct ctx *c)
+{
+    size_t n = strlen(c->value);
+    if (n < 4 || strcasecmp(c->value + n - 4, ".pem") != 0)
+        return add_warning(cfg,
+                           "config: ignored key=%s line=%d, only PEM files "
+                           "(*.pem) are supported",
+                           c->key, c->line);
+    return set_str(cfg, k, c);
+}
+
 /* Only the fast leader election (3) survives in current ZooKeeper. */
 static int set_election_alg(struct coord_config *cfg, const struct key *k,
                             struct ctx *c)
@@ -395,6 +438,17 @@ static const struct key keys[] = {
     {"secureClientPort", NULL, set_port, OFF(secure_client_port), 0, 0},
     {"secureClientPortAddress", NULL, set_str,
      OFF(secure_client_port_address), 0, 0},
+    {"ssl.certFile", NULL, set_str, OFF(ssl_cert_file), 0, 0},
+    {"ssl.keyFile", NULL, set_str, OFF(ssl_key_file), 0, 0},
+    {"ssl.caFile", NULL, set_str, OFF(ssl_ca_file), 0, 0},
+    {"ssl.keyStore.location", "zookeeper.ssl.keyStore.location",
+     set_pem_store, OFF(ssl_key_store), 0, 0},
+    {"ssl.trustStore.location", "zookeeper.ssl.trustStore.location",
+     set_pem_store, OFF(ssl_trust_store), 0, 0},
+    {"ssl.keyStore.password", "zookeeper.ssl.keyStore.password", set_str,
+     OFF(ssl_key_password), 0, 0},
+    {"ssl.clientAuth", "zookeeper.ssl.clientAuth", set_client_auth, 0, 0, 0},
+    {"ssl.protocol", "zookeeper.ssl.protocol", set_ssl_protocol, 0, 0, 0},
     {"clientPortListenBacklog", NULL, set_int,
      OFF(client_port_listen_backlog), -1, INT_MAX},
     {"maxClientCnxns", NULL, set_int, OFF(max_client_cnxns), 0, INT_MAX},
@@ -649,6 +703,8 @@ int coord_config_defaults(struct coord_config *cfg)
         .secure_client_port = 0,
         .client_port_listen_backlog = -1,
         .max_client_cnxns = 60,
+        .ssl_client_auth = COORD_SSL_AUTH_NEED,
+        .ssl_min_protocol = 12,
         .http_history_size = 10000,
         .jute_maxbuffer = 1048575,
         .four_letter_words = COORD_4LW_SRVR,
@@ -676,6 +732,12 @@ void coord_config_free(struct coord_config *cfg)
     free(cfg->client_port_address);
     free(cfg->secure_client_port_address);
     free(cfg->http_port_address);
+    free(cfg->ssl_cert_file);
+    free(cfg->ssl_key_file);
+    free(cfg->ssl_ca_file);
+    free(cfg->ssl_key_store);
+    free(cfg->ssl_trust_store);
+    free(cfg->ssl_key_password);
     free(cfg->super_digest);
     for (size_t i = 0; i < cfg->n_servers; i++)
         server_clear(&cfg->servers[i]);

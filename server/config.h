@@ -48,6 +48,13 @@ struct coord_config_server {
     int client_port;       /* 0 when not given */
 };
 
+/* ssl.clientAuth: whether a TLS client must present a certificate. */
+enum coord_ssl_auth {
+    COORD_SSL_AUTH_NONE, /* not asked for */
+    COORD_SSL_AUTH_WANT, /* asked for; verified when given */
+    COORD_SSL_AUTH_NEED, /* required and verified (ZooKeeper's default) */
+};
+
 /* A key the parser did not know; main logs `config: unknown key=K line=N`. */
 struct coord_config_unknown {
     char *key;
@@ -83,6 +90,18 @@ struct coord_config {
     char *secure_client_port_address; /* NULL = client_port_address */
     int client_port_listen_backlog;   /* clientPortListenBacklog; -1 = OS */
     int max_client_cnxns;         /* maxClientCnxns per client IP; 60, 0 = no limit */
+
+    /* TLS, one section for every TLS listener (now the secure client port).
+     * PEM files only; a file key left NULL falls back as noted. */
+    char *ssl_cert_file;          /* ssl.certFile; NULL = ssl_key_store */
+    char *ssl_key_file;           /* ssl.keyFile; NULL = ssl_key_store, then
+                                     ssl_cert_file */
+    char *ssl_ca_file;            /* ssl.caFile; NULL = ssl_trust_store */
+    char *ssl_key_store;          /* ssl.keyStore.location when *.pem */
+    char *ssl_trust_store;        /* ssl.trustStore.location when *.pem */
+    char *ssl_key_password;       /* ssl.keyStore.password; NULL */
+    int ssl_client_auth;          /* ssl.clientAuth: enum coord_ssl_auth; need */
+    int ssl_min_protocol;         /* ssl.protocol, minimum: 12 (TLSv1.2), 13 */
 
     /* REST/JSON gateway and operations endpoints (coord extension) */
     int http_port;                /* httpPort; 0 = off */

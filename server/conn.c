@@ -1,6 +1,7 @@
 /* Client connections: framing, the handshake, request order, replies. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -10,9 +11,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "proto/err.h"
 #include "server/log.h"
 #include "server/server.h"
+#include "server/tls.h"
 
 /* Stop reading a connection with this much queued, until it drains; a
  * client that never reads stalls only itself. */
@@ -26,6 +31,7 @@ static void on_conn_event(struct server *srv, struct source *src,
                           uint32_t events);
 static void process_input(struct conn *c);
 static void drain(struct conn *c);
+static void read_input(struct conn *c);
 
 void req_free(struct req *req)
 {
@@ -95,19 +101,134 @@ void conn_mark_dirty(struct conn *c)
 static void set_events(struct conn *c)
 {
     uint32_t ev = 0;
-    if (!c->reading_paused && c->state != CONN_CLOSING)
-        ev |= EPOLLIN;
-    if (c->out_sent < c->out.len)
-        ev |= EPOLLOUT;
+    if (c->tls_handshaking) {
+        ev = c->read_wants;
+    } else {
+        if (!c->reading_paused && c->state != CONN_CLOSING)
+            ev |= c->read_wants;
+        if (c->out_sent < c->out.len)
+            ev |= c->write_wants;
+    }
     if (ev != c->epoll_events) {
         c->epoll_events = ev;
         server_watch(c->srv, &c->src, ev, false);
     }
 }
 
+static void conn_free(struct conn *c)
+{
+    SSL_free(c->ssl);
+    buf_close(&c->in);
+    buf_close(&c->out);
+    buf_close(&c->ids);
+    free(c);
+}
+
+/* --- socket or TLS ------------------------------------------------------ */
+
+/* After an SSL call returned r <= 0: -1 with errno EAGAIN and *wants set
+ * when OpenSSL waits for the socket, 0 when the client closed, -1 with
+ * another errno on a failure (then no close_notify is owed). */
+static ssize_t tls_result(struct conn *c, int r, uint32_t *wants)
+{
+    int e = SSL_get_error(c->ssl, r);
+    switch (e) {
+    case SSL_ERROR_WANT_READ:
+        *wants = EPOLLIN;
+        errno = EAGAIN;
+        return -1;
+    case SSL_ERROR_WANT_WRITE:
+        *wants = EPOLLOUT;
+        errno = EAGAIN;
+        return -1;
+    case SSL_ERROR_ZERO_RETURN:
+        return 0;
+    default:
+        c->tls_failed = true;
+        if (e != SSL_ERROR_SYSCALL || errno == 0)
+            errno = EPROTO;
+        return -1;
+    }
+}
+
+/* Like recv(2): bytes, 0 at the end, or -1 with errno (EAGAIN: not yet). */
+static ssize_t conn_recv(struct conn *c, void *p, size_t n)
+{
+    if (c->ssl == NULL) {
+        ssize_t r;
+        do
+            r = recv(c->src.fd, p, n, 0);
+        while (r < 0 && errno == EINTR);
+        return r;
+    }
+    ERR_clear_error();
+    int r = SSL_read(c->ssl, p, n > INT_MAX ? INT_MAX : (int)n);
+    if (r > 0) {
+        c->read_wants = EPOLLIN;
+        return r;
+    }
+    return tls_result(c, r, &c->read_wants);
+}
+
+/* Like send(2), same results as conn_recv. With TLS an unfinished write is
+ * retried with the same bytes still at the head of c->out (the context
+ * allows the buffer to move and grow in between). */
+static ssize_t conn_send(struct conn *c, const void *p, size_t n)
+{
+    if (c->ssl == NULL) {
+        ssize_t r;
+        do
+            r = send(c->src.fd, p, n, MSG_NOSIGNAL);
+        while (r < 0 && errno == EINTR);
+        return r;
+    }
+    ERR_clear_error();
+    int r = SSL_write(c->ssl, p, n > INT_MAX ? INT_MAX : (int)n);
+    if (r > 0) {
+        c->write_wants = EPOLLOUT;
+        return r;
+    }
+    if (tls_result(c, r, &c->write_wants) == 0)
+        errno = EPIPE; /* close_notify while we write */
+    return -1;
+}
+
+/* Advances the TLS handshake; true once application data can flow. The
+ * client's verified certificate becomes its x509 identity. */
+static bool tls_handshake(struct conn *c)
+{
+    ERR_clear_error();
+    int r = SSL_do_handshake(c->ssl);
+    if (r == 1) {
+        c->tls_handshaking = false;
+        c->read_wants = EPOLLIN;
+        char subject[1024];
+        if (tls_peer_subject(c->ssl, subject, sizeof subject) == 0) {
+            if (auth_add_x509(c, subject) != 0) {
+                conn_close(c, "out of memory");
+                return false;
+            }
+            log_debug("conn: tls client peer=%s x509=%s", c->peer_text,
+                      subject);
+        }
+        set_events(c);
+        return true;
+    }
+    if (tls_result(c, r, &c->read_wants) < 0 && errno == EAGAIN) {
+        set_events(c);
+        return false;
+    }
+    char why[256];
+    log_info("conn: tls handshake failed peer=%s reason=%s", c->peer_text,
+             tls_last_error(why, sizeof why));
+    conn_close(c, "tls handshake failed");
+    return false;
+}
+
 /* --- accept and close --------------------------------------------------- */
 
-void conn_accept(struct server *srv, int fd, const struct sockaddr_storage *ss)
+void conn_accept(struct server *srv, int fd, const struct sockaddr_storage *ss,
+                 struct ssl_ctx_st *tls)
 {
     char addr[48] = "?";
     int port = 0;
@@ -150,10 +271,25 @@ void conn_accept(struct server *srv, int fd, const struct sockaddr_storage *ss)
     buf_init(&c->out, OUT_MAX);
     buf_init(&c->ids, 1u << 20);
     if (auth_init_conn(c) != 0) {
-        buf_close(&c->ids);
-        free(c);
+        conn_free(c);
         close(fd);
         return;
+    }
+    c->read_wants = EPOLLIN;
+    c->write_wants = EPOLLOUT;
+    if (tls != NULL) {
+        /* holds a reference to its context: a reload leaves it alone */
+        c->ssl = SSL_new(tls);
+        if (c->ssl == NULL || SSL_set_fd(c->ssl, fd) != 1) {
+            char why[256];
+            log_warn("conn: cannot start tls peer=%s reason=%s", c->peer_text,
+                     tls_last_error(why, sizeof why));
+            conn_free(c);
+            close(fd);
+            return;
+        }
+        SSL_set_accept_state(c->ssl);
+        c->tls_handshaking = true;
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -164,7 +300,7 @@ void conn_accept(struct server *srv, int fd, const struct sockaddr_storage *ss)
     srv->n_conns++;
     c->epoll_events = EPOLLIN;
     server_watch(srv, &c->src, EPOLLIN, true);
-    log_debug("conn: accepted peer=%s", c->peer_text);
+    log_debug("conn: accepted peer=%s tls=%d", c->peer_text, c->ssl != NULL);
 }
 
 /* The free is deferred to conn_flush_dirty: a closing connection may still
@@ -177,6 +313,12 @@ void conn_close(struct conn *c, const char *why)
     log_debug("conn: closed peer=%s sid=0x%llx why=%s", c->peer_text,
               (unsigned long long)c->session_id, why);
     epoll_ctl(srv->epfd, EPOLL_CTL_DEL, c->src.fd, NULL);
+    if (c->ssl && !c->tls_handshaking && !c->tls_failed) {
+        /* best effort: a client reading to the end sees a clean close */
+        ERR_clear_error();
+        SSL_shutdown(c->ssl);
+        ERR_clear_error();
+    }
     close(c->src.fd);
     c->src.fd = -1;
     tree_watches_drop(srv->tree, (uint64_t)(uintptr_t)c);
@@ -203,13 +345,6 @@ void conn_close(struct conn *c, const char *why)
     srv->graveyard = c;
 }
 
-static void conn_free(struct conn *c)
-{
-    buf_close(&c->in);
-    buf_close(&c->out);
-    buf_close(&c->ids);
-    free(c);
-}
 
 /* --- output ------------------------------------------------------------- */
 
@@ -267,11 +402,9 @@ void conn_notify(struct conn *c, int32_t type, const char *path, size_t len,
 static void flush(struct conn *c)
 {
     while (c->out_sent < c->out.len) {
-        ssize_t n = send(c->src.fd, c->out.base + c->out_sent,
-                         c->out.len - c->out_sent, MSG_NOSIGNAL);
+        ssize_t n = conn_send(c, c->out.base + c->out_sent,
+                              c->out.len - c->out_sent);
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 break;
             conn_close(c, "write failed");
@@ -303,6 +436,12 @@ static void flush(struct conn *c)
         process_input(c); /* frames may be waiting in c->in already */
         if (c->src.fd < 0)
             return;
+        /* ... and decrypted bytes inside OpenSSL, which epoll cannot see */
+        if (c->ssl && SSL_has_pending(c->ssl)) {
+            read_input(c);
+            if (c->src.fd < 0)
+                return;
+        }
     } else if (pause && !c->reading_paused) {
         c->reading_paused = true;
     }
@@ -717,20 +856,15 @@ static void process_input(struct conn *c)
         set_events(c);
 }
 
-static void on_conn_event(struct server *srv, struct source *src,
-                          uint32_t events)
+/* Reads what the socket has (a bounded amount per call) and processes it. */
+static void read_input(struct conn *c)
 {
-    (void)srv;
-    struct conn *c = (struct conn *)src;
-    if (events & EPOLLOUT) {
-        flush(c);
-        if (c->src.fd < 0)
-            return;
-    }
-    if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-        return;
-    for (int rounds = 0; rounds < 16; rounds++) {
+    for (int rounds = 0;; rounds++) {
         if (c->reading_paused || c->state == CONN_CLOSING)
+            return;
+        /* Leave the rest for the next loop turn: epoll reports the socket
+         * again, but not bytes OpenSSL already holds, so those go first. */
+        if (rounds >= 16 && !(c->ssl && SSL_has_pending(c->ssl)))
             return;
         if (buf_reserve(&c->in, 65536) != 0) {
             /* Only reachable with a partial frame larger than the cap,
@@ -738,13 +872,13 @@ static void on_conn_event(struct server *srv, struct source *src,
             conn_close(c, "input buffer full");
             return;
         }
-        ssize_t n = recv(c->src.fd, c->in.base + c->in.len,
-                         c->in.cap - c->in.len, 0);
+        ssize_t n = conn_recv(c, c->in.base + c->in.len,
+                              c->in.cap - c->in.len);
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK)
                 conn_close(c, "read failed");
+            else if (c->ssl)
+                set_events(c); /* OpenSSL may now wait for writability */
             return;
         }
         if (n == 0) {
@@ -755,7 +889,31 @@ static void on_conn_event(struct server *srv, struct source *src,
         process_input(c);
         if (c->src.fd < 0)
             return;
-        if ((size_t)n < 65536)
+        /* a short plain read emptied the socket; TLS reads one record */
+        if (c->ssl == NULL && (size_t)n < 65536)
             return;
     }
+}
+
+static void on_conn_event(struct server *srv, struct source *src,
+                          uint32_t events)
+{
+    (void)srv;
+    struct conn *c = (struct conn *)src;
+    if (c->ssl) {
+        if (c->tls_handshaking && !tls_handshake(c))
+            return;
+        /* OpenSSL may write to read or read to write: try both ways */
+        if (c->out_sent < c->out.len)
+            events |= EPOLLOUT;
+        events |= EPOLLIN;
+    }
+    if (events & EPOLLOUT) {
+        flush(c);
+        if (c->src.fd < 0)
+            return;
+    }
+    if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+        return;
+    read_input(c);
 }

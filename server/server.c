@@ -18,6 +18,7 @@
 #include "proto/err.h"
 #include "server/log.h"
 #include "server/rest.h"
+#include "server/tls.h"
 
 int64_t server_wall_ms(void)
 {
@@ -255,8 +256,30 @@ static void on_accept(struct server *srv, struct source *src, uint32_t events)
                 log_warn("server: accept failed, out of descriptors");
             return;
         }
-        conn_accept(srv, fd, &ss);
+        conn_accept(srv, fd, &ss,
+                    src == &srv->tls_listener ? srv->tls_ctx : NULL);
     }
+}
+
+/* SIGHUP: the certificate, key and CA files are read again into a new
+ * context for new connections; open ones keep the context they started
+ * with. A file that does not load leaves the old context serving. */
+static void reload_tls(struct server *srv)
+{
+    if (srv->tls_ctx == NULL) {
+        log_info("server: SIGHUP ignored, no TLS listener");
+        return;
+    }
+    char err[512];
+    SSL_CTX *ctx = tls_ctx_new(srv->cfg, err, sizeof err);
+    if (ctx == NULL) {
+        log_error("server: tls reload failed, keeping the old certificates "
+                  "err=\"%s\"", err);
+        return;
+    }
+    SSL_CTX_free(srv->tls_ctx);
+    srv->tls_ctx = ctx;
+    log_info("server: tls certificates reloaded");
 }
 
 static void on_signal(struct server *srv, struct source *src, uint32_t events)
@@ -267,6 +290,8 @@ static void on_signal(struct server *srv, struct source *src, uint32_t events)
         if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
             log_info("server: shutting down signal=%u", si.ssi_signo);
             srv->running = false;
+        } else if (si.ssi_signo == SIGHUP) {
+            reload_tls(srv);
         }
     }
 }
@@ -331,22 +356,25 @@ static void tick(struct server *srv, int64_t now)
 
 /* --- setup -------------------------------------------------------------- */
 
-static int listen_on(struct server *srv)
+/* Listens on address:port_num for src; key names the address setting in
+ * messages (clientPortAddress, secureClientPortAddress). */
+static int listen_on(struct server *srv, struct source *src,
+                     const char *address, int port_num, const char *key)
 {
     const struct coord_config *cfg = srv->cfg;
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
                              .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     char port[16];
-    snprintf(port, sizeof port, "%d", cfg->client_port);
+    snprintf(port, sizeof port, "%d", port_num);
     struct addrinfo *ai = NULL;
-    const char *host = cfg->client_port_address;
+    const char *host = address;
     if (host && (strcmp(host, "0.0.0.0") == 0 || *host == '\0'))
         host = NULL;
     int rv = getaddrinfo(host, port, &hints, &ai);
     if (rv != 0) {
-        log_error("server: cannot resolve clientPortAddress=%s: %s",
-                  cfg->client_port_address, gai_strerror(rv));
+        log_error("server: cannot resolve %s=%s: %s", key, address,
+                  gai_strerror(rv));
         return COORD_EINVAL;
     }
     int fd = -1;
@@ -369,13 +397,43 @@ static int listen_on(struct server *srv)
     freeaddrinfo(ai);
     if (fd < 0) {
         log_error("server: cannot listen on %s:%d: %s",
-                  cfg->client_port_address ? cfg->client_port_address : "*",
-                  cfg->client_port, strerror(errno));
+                  address ? address : "*", port_num, strerror(errno));
         return COORD_EIO;
     }
-    srv->listener.fd = fd;
-    srv->listener.on_event = on_accept;
-    server_watch(srv, &srv->listener, EPOLLIN, true);
+    src->fd = fd;
+    src->on_event = on_accept;
+    server_watch(srv, src, EPOLLIN, true);
+    return 0;
+}
+
+/* The secure client port, when configured: its context, then its socket. */
+static int listen_tls(struct server *srv)
+{
+    const struct coord_config *cfg = srv->cfg;
+    if (cfg->secure_client_port <= 0)
+        return 0;
+    char err[512];
+    srv->tls_ctx = tls_ctx_new(cfg, err, sizeof err);
+    if (srv->tls_ctx == NULL) {
+        log_error("server: cannot set up TLS err=\"%s\"", err);
+        return COORD_EINVAL;
+    }
+    const char *address = cfg->secure_client_port_address
+                              ? cfg->secure_client_port_address
+                              : cfg->client_port_address;
+    int rv = listen_on(srv, &srv->tls_listener, address,
+                       cfg->secure_client_port,
+                       cfg->secure_client_port_address
+                           ? "secureClientPortAddress"
+                           : "clientPortAddress");
+    if (rv != 0)
+        return rv;
+    log_info("server: serving TLS secureClientPort=%d address=%s "
+             "clientAuth=%s",
+             cfg->secure_client_port, address ? address : "*",
+             cfg->ssl_client_auth == COORD_SSL_AUTH_NEED   ? "need"
+             : cfg->ssl_client_auth == COORD_SSL_AUTH_WANT ? "want"
+                                                           : "none");
     return 0;
 }
 
@@ -384,6 +442,7 @@ int server_init(struct server *srv, struct coord_config *cfg)
     memset(srv, 0, sizeof *srv);
     srv->cfg = cfg;
     srv->listener.fd = -1;
+    srv->tls_listener.fd = -1;
     srv->signals.fd = -1;
     srv->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (srv->epfd < 0)
@@ -461,7 +520,11 @@ int server_init(struct server *srv, struct coord_config *cfg)
     if (srv->signals.fd >= 0)
         server_watch(srv, &srv->signals, EPOLLIN, true);
 
-    rv = listen_on(srv);
+    rv = listen_on(srv, &srv->listener, cfg->client_port_address,
+                   cfg->client_port, "clientPortAddress");
+    if (rv != 0)
+        return rv;
+    rv = listen_tls(srv);
     if (rv != 0)
         return rv;
     rv = rest_start(srv);
@@ -538,6 +601,9 @@ void server_close(struct server *srv)
     buf_close(&srv->scratch);
     if (srv->listener.fd >= 0)
         close(srv->listener.fd);
+    if (srv->tls_listener.fd >= 0)
+        close(srv->tls_listener.fd);
+    SSL_CTX_free(srv->tls_ctx);
     if (srv->signals.fd >= 0)
         close(srv->signals.fd);
     if (srv->epfd >= 0)

@@ -14,6 +14,8 @@
 #include "tree/tree.h"
 
 struct server;
+struct ssl_st;     /* OpenSSL's SSL */
+struct ssl_ctx_st; /* OpenSSL's SSL_CTX */
 
 /* Anything registered with epoll: the handler gets the ready events. */
 struct source {
@@ -77,6 +79,12 @@ struct conn {
     size_t out_sent;          /* bytes of out already written */
     bool reading_paused;      /* EPOLLIN off: too much queued */
     uint32_t epoll_events;
+    /* The epoll events reading and writing wait for: EPOLLIN and EPOLLOUT,
+     * except that TLS may need to write to read and the reverse. */
+    uint32_t read_wants, write_wants;
+    struct ssl_st *ssl;       /* NULL on the plain port */
+    bool tls_handshaking;     /* TLS: application data not flowing yet */
+    bool tls_failed;          /* TLS: a fatal error, no close_notify */
     struct req *q_head, *q_tail;
     size_t q_len;
     int64_t session_id;
@@ -114,6 +122,8 @@ struct server {
     struct coord_config *cfg;
     int epfd;
     struct source listener;
+    struct source tls_listener; /* secureClientPort, fd -1 when off */
+    struct ssl_ctx_st *tls_ctx; /* for new TLS connections; reloaded on HUP */
     struct source signals;
     struct source store_src;
     struct tree *tree;
@@ -168,7 +178,9 @@ int server_submit(struct server *srv, struct req *req, int64_t session_id,
 int64_t server_last_zxid(const struct server *srv);
 
 /* conn.c */
-void conn_accept(struct server *srv, int fd, const struct sockaddr_storage *ss);
+/* tls is the context for a connection of the TLS port, else NULL. */
+void conn_accept(struct server *srv, int fd, const struct sockaddr_storage *ss,
+                 struct ssl_ctx_st *tls);
 void conn_close(struct conn *c, const char *why);
 /* Called after txn req applied with err/reply body in srv->scratch. */
 void conn_complete_write(struct conn *c, struct req *req, int err);
@@ -197,6 +209,8 @@ int session_create(struct server *srv, int32_t timeout, struct req *req,
 /* auth.c */
 /* Resets a connection's identities to ip:<addr>. */
 int auth_init_conn(struct conn *c);
+/* Adds x509:<subject> for a verified client certificate; 0 or a code. */
+int auth_add_x509(struct conn *c, const char *subject);
 /* Handles an auth packet; 0 or COORD_EAUTHFAILED. */
 int auth_add(struct conn *c, struct jute_str scheme, struct jute_str auth);
 /* digest id "user:BASE64(SHA1(user:password))" of credentials "user:password" */

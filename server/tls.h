@@ -1,0 +1,30 @@
+/* TLS through OpenSSL: the context every TLS listener shares. */
+#ifndef COORD_SERVER_TLS_H
+#define COORD_SERVER_TLS_H
+
+#include <stddef.h>
+
+#include <openssl/ssl.h>
+
+#include "server/config.h"
+
+/*
+ * A server context from cfg's ssl.* keys: certificate chain and key, the CA
+ * that client certificates must chain to, ssl.clientAuth and ssl.protocol.
+ * NULL with err like `ssl.certFile: cannot load /x.pem: ...` when a file is
+ * missing or does not fit. Connections made from it keep it alive (OpenSSL
+ * counts references), so a reload may free the old one at once.
+ */
+SSL_CTX *tls_ctx_new(const struct coord_config *cfg, char *err,
+                     size_t errlen);
+
+/* The subject of the client's verified certificate in RFC 2253 form
+ * ("CN=alice,O=Example"), for the x509 scheme. 0, or -1 when the client
+ * gave no verified certificate or it does not fit in out. */
+int tls_peer_subject(SSL *ssl, char *out, size_t outlen);
+
+/* The reason of the most recent OpenSSL error on this thread, for a log
+ * line; "unknown" when the queue is empty. Clears the queue. */
+const char *tls_last_error(char *buf, size_t len);
+
+#endif
