@@ -26,7 +26,7 @@ RESULT_RE = re.compile(r"^@@RESULT passed=(\d+) failed=(\d+) skipped=(\d+)$", re
 # Slowest first, so two workers finish together.
 ORDER = ["test_durability", "test_sessions", "test_recovery", "test_recipes", "test_badinput", "test_nodes",
          "test_watches", "test_cclient", "test_errors", "test_crud", "test_4lw", "test_acl",
-         "test_multi", "test_rest", "test_coordctl"]
+         "test_multi", "test_rest", "test_coordctl", "test_tls"]
 
 
 class EagerResult(unittest.TextTestResult):
