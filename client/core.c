@@ -1,6 +1,7 @@
 /* The connection state machine: connect, handshake, frames, timers, reconnect. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -55,6 +56,23 @@ void core_wake(struct coord *c)
     }
 }
 
+/* Unlinks the listeners removed during a walk (fn NULL). */
+static void sweep_listeners(struct coord *c)
+{
+    struct state_listener **pp = &c->listeners;
+    c->listeners_tail = NULL;
+    while (*pp) {
+        struct state_listener *l = *pp;
+        if (l->fn == NULL) {
+            *pp = l->next;
+            free(l);
+        } else {
+            c->listeners_tail = l;
+            pp = &l->next;
+        }
+    }
+}
+
 void core_set_state(struct coord *c, int state)
 {
     if (c->state == state)
@@ -62,6 +80,74 @@ void core_set_state(struct coord *c, int state)
     c->state = state;
     if (c->state_cb)
         CALLBACK(c, c->state_cb(c, state, c->state_ctx));
+    /* Listeners added during the walk hear from the next change on. */
+    int last = c->listener_next_id;
+    c->notifying++;
+    for (struct state_listener *l = c->listeners; l; l = l->next) {
+        if (l->id > last)
+            break;
+        if (l->fn)
+            CALLBACK(c, l->fn(c, state, l->ctx));
+    }
+    if (--c->notifying == 0)
+        sweep_listeners(c);
+}
+
+void core_free_listeners(struct coord *c)
+{
+    while (c->listeners) {
+        struct state_listener *l = c->listeners;
+        c->listeners = l->next;
+        free(l);
+    }
+    c->listeners_tail = NULL;
+}
+
+int coord_add_state_listener(struct coord *c, coord_state_fn fn, void *ctx,
+                             int *id_out)
+{
+    if (c == NULL || fn == NULL)
+        return COORD_EINVAL;
+    struct state_listener *l = calloc(1, sizeof *l);
+    if (l == NULL)
+        return COORD_ENOMEM;
+    core_lock(c);
+    if (c->listener_next_id == INT_MAX) {
+        core_unlock(c);
+        free(l);
+        return COORD_ENOMEM;
+    }
+    l->id = ++c->listener_next_id;
+    l->fn = fn;
+    l->ctx = ctx;
+    if (c->listeners_tail)
+        c->listeners_tail->next = l;
+    else
+        c->listeners = l;
+    c->listeners_tail = l;
+    if (id_out)
+        *id_out = l->id;
+    core_unlock(c);
+    return 0;
+}
+
+int coord_remove_state_listener(struct coord *c, int id)
+{
+    if (c == NULL)
+        return COORD_EINVAL;
+    core_lock(c);
+    int rc = COORD_EINVAL;
+    for (struct state_listener *l = c->listeners; l; l = l->next) {
+        if (l->id == id && l->fn) {
+            l->fn = NULL;
+            rc = 0;
+            break;
+        }
+    }
+    if (rc == 0 && c->notifying == 0)
+        sweep_listeners(c);
+    core_unlock(c);
+    return rc;
 }
 
 struct req *req_new(struct coord *c, int32_t type, req_done_fn done, void *cb,
@@ -726,6 +812,7 @@ void coord_free(struct coord *c)
     c->closing = false;
     c->state = COORD_CONNECTING; /* so the CLOSED transition is reported */
     go_final(c, COORD_CLOSED, COORD_ECLOSED);
+    core_free_listeners(c);
     while (c->auths) {
         struct auth *a = c->auths;
         c->auths = a->next;
@@ -789,6 +876,14 @@ int coord_set_call_timeout(struct coord *c, int ms)
         c->call_timeout = ms;
     core_unlock(c);
     return old;
+}
+
+int coord_is_threaded(struct coord *c)
+{
+    core_lock(c);
+    int on = c->thread_on;
+    core_unlock(c);
+    return on;
 }
 
 int coord_fd(struct coord *c)

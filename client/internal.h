@@ -85,6 +85,15 @@ struct auth_wait {
     void *ctx;
 };
 
+/* A listener added with coord_add_state_listener. fn is NULL once removed
+ * during a notification; it is unlinked when the outermost one ends. */
+struct state_listener {
+    struct state_listener *next;
+    int id;
+    coord_state_fn fn;
+    void *ctx;
+};
+
 enum phase { PH_IDLE, PH_TCP, PH_HANDSHAKE, PH_OPEN };
 
 struct coord {
@@ -102,6 +111,9 @@ struct coord {
     int call_timeout;
     coord_state_fn state_cb;
     void *state_ctx;
+    struct state_listener *listeners, *listeners_tail;
+    int listener_next_id;
+    int notifying; /* depth of state listener walks */
     bool read_only;
     int64_t session_id;
     uint8_t passwd[16];
@@ -147,6 +159,7 @@ void req_free(struct req *r);
 int core_process_locked(struct coord *c, unsigned events);
 void core_wake(struct coord *c);
 void core_set_state(struct coord *c, int state);
+void core_free_listeners(struct coord *c);
 int core_send_auth(struct coord *c, const struct auth *a, coord_void_cb cb,
                    void *ctx);
 int core_add_auth(struct coord *c, const char *scheme, const void *data,
@@ -169,7 +182,11 @@ int watch_add(struct coord *c, int kind, const char *spath, coord_watch_fn cb,
 void watch_dispatch(struct coord *c, int type, const char *spath, size_t len);
 void watch_remove(struct coord *c, const char *spath, int32_t wtype);
 void watch_cancel_all(struct coord *c);
-/* Appends a setWatches2 frame to b if any watch exists. */
+/* Appends setWatches2 frames to b for every watch, each holding at most
+ * WATCH_SET_MAX bytes of path text (one path more if a single one is
+ * longer), as the Java client splits them; the server answers each with
+ * xid -8, in order. */
+#define WATCH_SET_MAX (128u * 1024u)
 void watch_put_set(struct coord *c, struct buf *b);
 
 /* ops.c: shared with txn.c */

@@ -12,6 +12,7 @@ struct txn_op {
     int32_t len;
     int32_t version;
     int32_t flags;
+    int64_t ttl; /* createTTL only */
     struct coord_acl_entry *acl; /* deep copy; NULL = open */
     int32_t nacl;
 };
@@ -98,21 +99,30 @@ static int add(struct coord_txn *t, int32_t type, const char *path, bool seq,
     return 0;
 }
 
-int coord_txn_create(struct coord_txn *t, const char *path, const void *data,
-                     int32_t len, const struct coord_acl_list *acl, int flags)
+static bool is_ttl(int flags)
 {
-    if (flags < 0 || flags > COORD_CONTAINER ||
-        (acl && (acl->count <= 0 || acl->entries == NULL)))
+    return flags == COORD_PERSISTENT_WITH_TTL ||
+           flags == COORD_PERSISTENT_SEQUENTIAL_WITH_TTL;
+}
+
+static int create_op(struct coord_txn *t, const char *path, const void *data,
+                     int32_t len, const struct coord_acl_list *acl, int flags,
+                     int64_t ttl)
+{
+    if (acl && (acl->count <= 0 || acl->entries == NULL))
         return COORD_EINVAL;
     bool seq = flags == COORD_PERSISTENT_SEQUENTIAL ||
-               flags == COORD_EPHEMERAL_SEQUENTIAL;
-    int32_t type = flags == COORD_CONTAINER ? COORD_OP_CREATECONTAINER
-                                            : COORD_OP_CREATE2;
+               flags == COORD_EPHEMERAL_SEQUENTIAL ||
+               flags == COORD_PERSISTENT_SEQUENTIAL_WITH_TTL;
+    int32_t type = is_ttl(flags)               ? COORD_OP_CREATETTL
+                   : flags == COORD_CONTAINER ? COORD_OP_CREATECONTAINER
+                                              : COORD_OP_CREATE2;
     int rc = add(t, type, path, seq, data, len, -1);
     if (rc)
         return rc;
     struct txn_op *op = &t->ops[t->n - 1];
     op->flags = flags;
+    op->ttl = ttl;
     if (acl) {
         op->acl = calloc((size_t)acl->count, sizeof *op->acl);
         if (op->acl == NULL)
@@ -134,6 +144,24 @@ err_op:
     op_free(op);
     t->n--;
     return COORD_ENOMEM;
+}
+
+int coord_txn_create(struct coord_txn *t, const char *path, const void *data,
+                     int32_t len, const struct coord_acl_list *acl, int flags)
+{
+    if (flags < 0 || flags > COORD_CONTAINER)
+        return COORD_EINVAL;
+    return create_op(t, path, data, len, acl, flags, 0);
+}
+
+int coord_txn_create_ttl(struct coord_txn *t, const char *path,
+                         const void *data, int32_t len,
+                         const struct coord_acl_list *acl, int flags,
+                         int64_t ttl)
+{
+    if (!is_ttl(flags))
+        return COORD_EINVAL;
+    return create_op(t, path, data, len, acl, flags, ttl);
 }
 
 int coord_txn_delete(struct coord_txn *t, const char *path, int32_t version)
@@ -194,7 +222,8 @@ void txn_encode(const struct coord_txn *t, const struct coord *c,
         struct coord_multi_header h = {op->type, false, -1};
         coord_put_multi_header(b, &h);
         bool seq = op->flags == COORD_PERSISTENT_SEQUENTIAL ||
-                   op->flags == COORD_EPHEMERAL_SEQUENTIAL;
+                   op->flags == COORD_EPHEMERAL_SEQUENTIAL ||
+                   op->flags == COORD_PERSISTENT_SEQUENTIAL_WITH_TTL;
         int rc = path_to_server(c, op->path, seq, &pb);
         if (rc) {
             b->err = rc;
@@ -203,11 +232,14 @@ void txn_encode(const struct coord_txn *t, const struct coord *c,
         jute_put_cstr(b, (const char *)pb.base);
         switch (op->type) {
         case COORD_OP_CREATE2:
-        case COORD_OP_CREATECONTAINER: {
+        case COORD_OP_CREATECONTAINER:
+        case COORD_OP_CREATETTL: {
             struct coord_acl_list l = {op->nacl, op->acl};
             jute_put_buffer(b, op->data, op->len);
             acl_put(b, op->nacl ? &l : NULL);
             jute_put_int(b, op->flags);
+            if (op->type == COORD_OP_CREATETTL)
+                jute_put_long(b, op->ttl);
             break;
         }
         case COORD_OP_SETDATA:

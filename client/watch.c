@@ -159,23 +159,56 @@ void watch_cancel_all(struct coord *c)
     }
 }
 
-/* Writes one vector of the distinct paths of `kind`. */
-static void put_paths(struct coord *c, struct buf *b, int kind)
+static int cmp_path(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The distinct server paths of one watch kind. */
+struct path_set {
+    const char **p;
+    size_t n, next;
+};
+
+static int collect(struct coord *c, int kind, struct path_set *ps)
+{
+    size_t cap = 0;
+    for (struct watch *w = c->watches; w; w = w->next)
+        cap += w->kind == kind;
+    ps->p = cap ? calloc(cap, sizeof *ps->p) : NULL;
+    if (cap && ps->p == NULL)
+        return COORD_ENOMEM;
+    for (struct watch *w = c->watches; w; w = w->next)
+        if (w->kind == kind)
+            ps->p[ps->n++] = w->spath;
+    /* Sorted, so that duplicates (several watchers of a path) sit side by
+     * side and go once. */
+    if (ps->n > 1)
+        qsort(ps->p, ps->n, sizeof *ps->p, cmp_path);
+    size_t k = 0;
+    for (size_t i = 0; i < ps->n; i++)
+        if (k == 0 || strcmp(ps->p[k - 1], ps->p[i]) != 0)
+            ps->p[k++] = ps->p[i];
+    ps->n = k;
+    return 0;
+}
+
+/* One vector of the next paths of ps that fit in the frame's budget. */
+static void put_paths(struct buf *b, struct path_set *ps, size_t *used,
+                      bool *full)
 {
     int32_t n = 0;
     size_t at = b->len;
     jute_put_int(b, 0);
-    for (struct watch *w = c->watches; w; w = w->next) {
-        if (w->kind != kind)
-            continue;
-        bool dup = false;
-        for (struct watch *v = c->watches; v != w; v = v->next)
-            if (v->kind == kind && strcmp(v->spath, w->spath) == 0)
-                dup = true;
-        if (!dup) {
-            jute_put_cstr(b, w->spath);
-            n++;
+    while (!*full && ps->next < ps->n) {
+        size_t len = strlen(ps->p[ps->next]);
+        if (*used > 0 && *used + len > WATCH_SET_MAX) {
+            *full = true;
+            break;
         }
+        jute_put_cstr(b, ps->p[ps->next++]);
+        *used += len;
+        n++;
     }
     if (b->err == 0)
         jute_wbe32(b->base + at, (uint32_t)n);
@@ -185,14 +218,37 @@ void watch_put_set(struct coord *c, struct buf *b)
 {
     if (c->watches == NULL)
         return;
-    size_t off = jute_frame_begin(b);
-    jute_put_int(b, COORD_XID_SETWATCHES);
-    jute_put_int(b, COORD_OP_SETWATCHES2);
-    jute_put_long(b, c->last_zxid);
-    put_paths(c, b, W_DATA);
-    put_paths(c, b, W_EXIST);
-    put_paths(c, b, W_CHILD);
-    put_paths(c, b, W_PERSISTENT);
-    put_paths(c, b, W_RECURSIVE);
-    jute_frame_end(b, off);
+    /* setWatches2 lists in wire order: data, exist, child, persistent,
+     * persistent recursive. */
+    static const int kinds[5] = {W_DATA, W_EXIST, W_CHILD, W_PERSISTENT,
+                                 W_RECURSIVE};
+    struct path_set sets[5];
+    memset(sets, 0, sizeof sets);
+    int rc = 0;
+    for (int k = 0; k < 5 && rc == 0; k++)
+        rc = collect(c, kinds[k], &sets[k]);
+    if (rc) {
+        if (b->err == 0)
+            b->err = rc;
+        goto out;
+    }
+    for (;;) {
+        bool left = false;
+        for (int k = 0; k < 5; k++)
+            left = left || sets[k].next < sets[k].n;
+        if (!left || b->err)
+            break;
+        size_t used = 0;
+        bool full = false;
+        size_t off = jute_frame_begin(b);
+        jute_put_int(b, COORD_XID_SETWATCHES);
+        jute_put_int(b, COORD_OP_SETWATCHES2);
+        jute_put_long(b, c->last_zxid);
+        for (int k = 0; k < 5; k++)
+            put_paths(b, &sets[k], &used, &full);
+        jute_frame_end(b, off);
+    }
+out:
+    for (int k = 0; k < 5; k++)
+        free(sets[k].p);
 }

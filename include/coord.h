@@ -86,7 +86,8 @@ extern "C" {
 #define COORD_WRITE 2u
 
 /*
- * Connection states, reported to coord_options.state_cb on every change.
+ * Connection states, reported to coord_options.state_cb and then to every
+ * listener of coord_add_state_listener on every change.
  * SUSPENDED: disconnected, reconnecting; the session may still be alive and
  * calls queue until it is back. LOST: the server said the session expired;
  * AUTH_FAILED: the server refused a credential; CLOSED: coord_free ran.
@@ -200,6 +201,29 @@ void coord_free(struct coord *c);
 
 /* Current state (enum coord_state). */
 int coord_state(struct coord *c);
+/*
+ * Adds a listener called on every state change from now on, after the
+ * options' state_cb and after the listeners added before it, like any
+ * callback: from coord_process, or on the library's thread in thread mode,
+ * with the handle's mutex held. The last call is the one for COORD_CLOSED
+ * from coord_free. *id_out (may be NULL) gets an id > 0 for
+ * coord_remove_state_listener. Returns COORD_EINVAL for a NULL fn,
+ * COORD_ENOMEM. A listener added from inside a listener is first called on
+ * the next change.
+ */
+int coord_add_state_listener(struct coord *c, coord_state_fn fn, void *ctx,
+                             int *id_out);
+/*
+ * Removes a listener; once this returns it is never called again (a call
+ * on another thread completes first, since both hold the handle's mutex).
+ * Safe from inside any callback, including the listener itself or another
+ * listener of the same change. COORD_EINVAL for an unknown id.
+ */
+int coord_remove_state_listener(struct coord *c, int id);
+/* 1 while the library's thread runs (between coord_start_thread and
+ * coord_stop_thread): callbacks run on that thread and coord_process must
+ * not be called. 0 in event-loop mode. */
+int coord_is_threaded(struct coord *c);
 /* "connecting", "connected", ... for logs. */
 const char *coord_state_name(int state);
 /* Session id and 16-byte password (passwd may be NULL); 0 before the
@@ -245,6 +269,24 @@ int coord_stop_thread(struct coord *c);
  * path (chroot stripped), or with COORD_EV_CANCELLED if the handle closes or
  * the session ends first. Result pointers given to callbacks are borrowed
  * for the duration of the callback.
+ *
+ * When a watch is set: the library registers `w` just before the call's
+ * callback runs, and only if the reply says the server set it: rc 0 for
+ * coord_get, coord_get_children and coord_exists, and also rc
+ * COORD_ENONODE for coord_exists (a watch on creation). On any other
+ * result (COORD_ENONODE for get/get_children, COORD_ENOAUTH,
+ * COORD_ECONNECTIONLOSS, COORD_EOPERATIONTIMEOUT, a final state's code ...)
+ * no watch exists and `w` is never called, not even with
+ * COORD_EV_CANCELLED. So a watcher that owns resources frees them either
+ * when `w` runs or when the call fails that way.
+ *
+ * A registered watch survives disconnects: on every reconnect the library
+ * sets all of them again (setWatches2, with the last zxid seen, so events
+ * missed meanwhile fire at once). It ends in exactly one call of `w`: the
+ * event, a *_WATCH_REMOVED after coord_remove_watches, or
+ * COORD_EV_CANCELLED when the session ends (COORD_LOST, COORD_AUTH_FAILED)
+ * or coord_free runs (COORD_CLOSED); the CANCELLED calls come right after
+ * the state change is reported and after the pending calls failed.
  */
 typedef void (*coord_watch_fn)(struct coord *c, int type, const char *path,
                                void *ctx);
@@ -284,9 +326,11 @@ int coord_create2(struct coord *c, const char *path, const void *data,
 /* version -1 = any. */
 int coord_delete(struct coord *c, const char *path, int32_t version,
                  coord_void_cb cb, void *ctx);
-/* The watch is set whether or not the node exists (rc COORD_ENONODE). */
+/* The watch is set if the node exists (rc 0) and also if it does not (rc
+ * COORD_ENONODE: it fires on creation); on any other rc it is not set. */
 int coord_exists(struct coord *c, const char *path, coord_watch_fn w,
                  void *wctx, coord_stat_cb cb, void *ctx);
+/* The watch is set only on rc 0 (not on COORD_ENONODE: use exists). */
 int coord_get(struct coord *c, const char *path, coord_watch_fn w, void *wctx,
               coord_data_cb cb, void *ctx);
 int coord_set(struct coord *c, const char *path, const void *data, int32_t len,
@@ -297,7 +341,8 @@ int coord_acl_get(struct coord *c, const char *path, coord_acl_cb cb,
 int coord_acl_set(struct coord *c, const char *path, int32_t version,
                   const struct coord_acl_list *acl, coord_stat_cb cb,
                   void *ctx);
-/* getChildren2: child names and the parent's Stat. */
+/* getChildren2: child names and the parent's Stat. The watch is set only
+ * on rc 0. */
 int coord_get_children(struct coord *c, const char *path, coord_watch_fn w,
                        void *wctx, coord_strings_cb cb, void *ctx);
 int coord_sync(struct coord *c, const char *path, coord_string_cb cb,
@@ -307,7 +352,9 @@ int coord_sync(struct coord *c, const char *path, coord_string_cb cb,
  * fires for every event until coord_remove_watches(COORD_WT_PERSISTENT[_
  * RECURSIVE] or COORD_WT_ANY), then once with
  * COORD_EV_PERSISTENT_WATCH_REMOVED (or COORD_EV_CANCELLED at the end).
- * Re-registered after every reconnect.
+ * Registered only when the call succeeds (rc 0); on any error `w` is never
+ * called. Re-registered after every reconnect, ended like a one-shot watch
+ * by COORD_EV_CANCELLED on COORD_LOST, COORD_AUTH_FAILED or coord_free.
  */
 int coord_add_watch(struct coord *c, const char *path, int mode,
                     coord_watch_fn w, void *wctx, coord_void_cb cb, void *ctx);
@@ -353,8 +400,16 @@ struct coord_op_result {
 int coord_txn_new(struct coord_txn **out);
 void coord_txn_free(struct coord_txn *t);
 /* Each returns 0, COORD_ENOMEM or COORD_EBADARGUMENTS (bad path). */
+/* flags COORD_PERSISTENT .. COORD_CONTAINER (TTL flags: EINVAL). */
 int coord_txn_create(struct coord_txn *t, const char *path, const void *data,
                      int32_t len, const struct coord_acl_list *acl, int flags);
+/* createTTL (21) in the transaction: flags COORD_PERSISTENT_WITH_TTL or
+ * COORD_PERSISTENT_SEQUENTIAL_WITH_TTL (else COORD_EINVAL); ttl in ms as
+ * for coord_create, checked by the server (which must allow TTL nodes). */
+int coord_txn_create_ttl(struct coord_txn *t, const char *path,
+                         const void *data, int32_t len,
+                         const struct coord_acl_list *acl, int flags,
+                         int64_t ttl);
 int coord_txn_delete(struct coord_txn *t, const char *path, int32_t version);
 int coord_txn_set(struct coord_txn *t, const char *path, const void *data,
                   int32_t len, int32_t version);

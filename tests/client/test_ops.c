@@ -114,6 +114,44 @@ static void container_and_ttl_nodes(void)
     coord_free(c);
 }
 
+/* createTTL inside a multi: the node is made, sequential TTL too; the
+ * builder refuses non-TTL flags and a bad TTL fails the whole multi. */
+static void txn_creates_ttl_nodes(void)
+{
+    struct coord *c = connect_shared(NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    struct coord_txn *t;
+    CHECK_EQ_INT_FATAL(coord_txn_new(&t), 0);
+    CHECK_EQ_INT(coord_txn_create_ttl(t, "/tx", NULL, -1, NULL,
+                                      COORD_PERSISTENT, 1000), COORD_EINVAL);
+    CHECK_EQ_INT(coord_txn_create(t, "/tx", NULL, -1, NULL,
+                                  COORD_PERSISTENT_WITH_TTL), COORD_EINVAL);
+    CHECK_EQ_INT(coord_txn_create_ttl(t, "/txttl", "t", 1, NULL,
+                                      COORD_PERSISTENT_WITH_TTL, 60000), 0);
+    CHECK_EQ_INT(coord_txn_create_ttl(t, "/txttl/s-", NULL, -1, NULL,
+                                      COORD_PERSISTENT_SEQUENTIAL_WITH_TTL,
+                                      60000), 0);
+    CHECK_EQ_INT(coord_multi_sync(c, t), 0);
+    CHECK_EQ_INT(coord_txn_count(t), 2);
+    const struct coord_op_result *r = coord_txn_result(t, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CHECK_EQ_INT(r->err, 0);
+    CU_ASSERT(r->path && strncmp(r->path, "/txttl/s-", 9) == 0);
+    coord_txn_free(t);
+    char *data = NULL;
+    CHECK_EQ_INT(coord_get_sync(c, "/txttl", NULL, NULL, &data, NULL, NULL), 0);
+    CHECK_EQ_STR(data, "t");
+    free(data);
+    CHECK_EQ_INT_FATAL(coord_txn_new(&t), 0);
+    CHECK_EQ_INT(coord_txn_create(t, "/txok", NULL, -1, NULL, 0), 0);
+    CHECK_EQ_INT(coord_txn_create_ttl(t, "/txbad", NULL, -1, NULL,
+                                      COORD_PERSISTENT_WITH_TTL, 0), 0);
+    CU_ASSERT(coord_multi_sync(c, t) != 0);
+    coord_txn_free(t);
+    CHECK_EQ_INT(coord_exists_sync(c, "/txok", NULL, NULL, NULL), COORD_ENONODE);
+    coord_free(c);
+}
+
 /* getChildren2 gives names and the parent's Stat; counts are deep. */
 static void children_and_counts(void)
 {
@@ -385,6 +423,7 @@ CU_TestInfo ops_tests[] = {
     {"null and empty data are distinct", null_and_empty_data_are_distinct},
     {"sequential and ephemeral nodes", sequential_and_ephemeral_nodes},
     {"container and ttl nodes", container_and_ttl_nodes},
+    {"txn creates ttl nodes", txn_creates_ttl_nodes},
     {"children and counts", children_and_counts},
     {"digest acl and whoami", digest_acl_and_whoami},
     {"multi commits or rolls back", multi_commits_or_rolls_back},
