@@ -13,6 +13,7 @@ struct cache {
     coord_cache_fn fn;
     void *ctx;
     pthread_t th;
+    int listener; /* coord_add_state_listener id */
     bool stop;
     int (*load)(struct cache *k); /* 0, or a code that ends the thread */
 };
@@ -28,26 +29,44 @@ static void *cache_run(void *arg)
         pthread_mutex_unlock(&k->s->mu);
         if (stop || final_code(k->c))
             break;
-        if (stale && coord_state(k->c) == COORD_CONNECTED) {
+        bool up = coord_state(k->c) == COORD_CONNECTED;
+        if (stale && up) {
             int rc = k->load(k);
             stale = rc != 0;
             if (rc == 0 && k->fn)
                 k->fn(k->path, k->ctx);
         }
+        /* A watch or a state change (the listener) moves gen; only a
+         * failed load is retried on a timer. */
         pthread_mutex_lock(&k->s->mu);
-        int rc = sig_wait(k->s, k->c, gen, deadline_after(stale ? 100 : 500));
+        int rc = sig_wait(k->s, k->c, gen,
+                          stale && up ? deadline_after(100) : -1);
         pthread_mutex_unlock(&k->s->mu);
         if (rc == 0)
-            stale = true; /* a watch fired */
-        else if (coord_state(k->c) != COORD_CONNECTED)
-            stale = true; /* reload once the connection is back */
+            stale = true; /* a watch fired or the connection came and went */
     }
     return NULL;
 }
 
+/* Kicks the cache on every state change: it reloads once connected. */
+static void cache_on_state(struct coord *c, int state, void *ctx)
+{
+    (void)c;
+    (void)state;
+    sig_kick(ctx);
+}
+
 static int cache_start(struct cache *k)
 {
-    return pthread_create(&k->th, NULL, cache_run, k) == 0 ? 0 : COORD_ENOMEM;
+    int rc = coord_add_state_listener(k->c, cache_on_state, k->s,
+                                      &k->listener);
+    if (rc)
+        return rc;
+    if (pthread_create(&k->th, NULL, cache_run, k) != 0) {
+        coord_remove_state_listener(k->c, k->listener);
+        return COORD_ENOMEM;
+    }
+    return 0;
 }
 
 static void cache_stop(struct cache *k)
@@ -58,6 +77,7 @@ static void cache_stop(struct cache *k)
     pthread_cond_broadcast(&k->s->cv);
     pthread_mutex_unlock(&k->s->mu);
     pthread_join(k->th, NULL);
+    coord_remove_state_listener(k->c, k->listener);
 }
 
 /* --- node cache --- */

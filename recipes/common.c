@@ -73,9 +73,10 @@ int64_t deadline_after(int timeout_ms)
     return timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
 }
 
-int final_code(struct coord *c)
+
+static int code_of(int state)
 {
-    switch (coord_state(c)) {
+    switch (state) {
     case COORD_LOST:
         return COORD_ESESSIONEXPIRED;
     case COORD_AUTH_FAILED:
@@ -87,6 +88,71 @@ int final_code(struct coord *c)
     }
 }
 
+int final_code(struct coord *c)
+{
+    return code_of(coord_state(c));
+}
+
+/* cv waits until the absolute monotonic deadline (-1 = none). */
+static void cv_wait(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline)
+{
+    if (deadline < 0) {
+        pthread_cond_wait(cv, mu);
+        return;
+    }
+    int64_t left = deadline - mono_ms();
+    if (left <= 0)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t ns = ts.tv_nsec + left * 1000000;
+    ts.tv_sec += ns / 1000000000;
+    ts.tv_nsec = ns % 1000000000;
+    pthread_cond_timedwait(cv, mu, &ts);
+}
+
+/* A waiter's view of the handle's state, fed by a state listener (on
+ * libcoord's thread, its mutex held: so only mu is taken here). */
+struct state_wait {
+    pthread_mutex_t *mu;
+    pthread_cond_t *cv;
+    int state; /* the last state heard, 0 before any */
+};
+
+static void on_state(struct coord *c, int state, void *ctx)
+{
+    (void)c;
+    struct state_wait *w = ctx;
+    pthread_mutex_lock(w->mu);
+    w->state = state;
+    pthread_cond_broadcast(w->cv);
+    pthread_mutex_unlock(w->mu);
+}
+
+/*
+ * Listens to c's state while waiting. No recipe lock may be held while
+ * calling into libcoord (its callbacks take ours), so mu is released
+ * around adding and removing the listener; gen and the state carry what
+ * happened meanwhile.
+ */
+static int listen_state(struct coord *c, struct state_wait *w, int *id)
+{
+    pthread_mutex_unlock(w->mu);
+    int rc = coord_add_state_listener(c, on_state, w, id);
+    int st = coord_state(c); /* after adding: no change is missed */
+    pthread_mutex_lock(w->mu);
+    if (w->state == 0)
+        w->state = st;
+    return rc;
+}
+
+static void unlisten_state(struct coord *c, struct state_wait *w, int id)
+{
+    pthread_mutex_unlock(w->mu);
+    coord_remove_state_listener(c, id);
+    pthread_mutex_lock(w->mu);
+}
+
 bool is_retryable(int rc)
 {
     return rc == COORD_ECONNECTIONLOSS || rc == COORD_EOPERATIONTIMEOUT ||
@@ -95,39 +161,68 @@ bool is_retryable(int rc)
 
 int sig_wait(struct sig *s, struct coord *c, unsigned gen, int64_t deadline)
 {
+    if (s->gen != gen)
+        return 0;
+    struct state_wait w = {&s->mu, &s->cv, 0};
+    int id = 0;
+    bool listening = listen_state(c, &w, &id) == 0;
+    int rc = 0;
     while (s->gen == gen) {
-        int rc = final_code(c);
-        if (rc)
-            return rc;
+        if (!listening)
+            w.state = coord_state(c); /* no listener: look every 100 ms */
+        if ((rc = code_of(w.state)) != 0)
+            break;
         int64_t now = mono_ms();
-        if (deadline >= 0 && now >= deadline)
-            return COORD_EOPERATIONTIMEOUT;
-        int64_t until = now + 100;
-        if (deadline >= 0 && deadline < until)
-            until = deadline;
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t ns = ts.tv_nsec + (until - now) * 1000000;
-        ts.tv_sec += ns / 1000000000;
-        ts.tv_nsec = ns % 1000000000;
-        pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+        if (deadline >= 0 && now >= deadline) {
+            rc = COORD_EOPERATIONTIMEOUT;
+            break;
+        }
+        int64_t until = deadline;
+        if (!listening && (until < 0 || until > now + 100))
+            until = now + 100;
+        cv_wait(&s->cv, &s->mu, until);
     }
-    return 0;
+    if (listening)
+        unlisten_state(c, &w, id);
+    return rc;
 }
 
 int wait_connected(struct coord *c, int64_t deadline)
 {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&mu, NULL);
+    pthread_cond_init(&cv, &ca);
+    pthread_condattr_destroy(&ca);
+    struct state_wait w = {&mu, &cv, 0};
+    int id = 0;
+    pthread_mutex_lock(&mu);
+    bool listening = listen_state(c, &w, &id) == 0;
+    int rc;
     for (;;) {
-        int rc = final_code(c);
-        if (rc)
-            return rc;
-        if (coord_state(c) == COORD_CONNECTED)
-            return 0;
-        if (deadline >= 0 && mono_ms() >= deadline)
-            return COORD_EOPERATIONTIMEOUT;
-        struct timespec ts = {0, 20 * 1000000};
-        nanosleep(&ts, NULL);
+        if (!listening)
+            w.state = coord_state(c);
+        if ((rc = code_of(w.state)) != 0 || w.state == COORD_CONNECTED)
+            break;
+        int64_t now = mono_ms();
+        if (deadline >= 0 && now >= deadline) {
+            rc = COORD_EOPERATIONTIMEOUT;
+            break;
+        }
+        int64_t until = deadline;
+        if (!listening && (until < 0 || until > now + 20))
+            until = now + 20;
+        cv_wait(&cv, &mu, until);
     }
+    if (listening)
+        unlisten_state(c, &w, id);
+    pthread_mutex_unlock(&mu);
+    pthread_cond_destroy(&cv);
+    pthread_mutex_destroy(&mu);
+    return rc;
 }
 
 int ensure_path(struct coord *c, const char *path)
