@@ -454,6 +454,8 @@ static const struct key keys[] = {
     {"maxClientCnxns", NULL, set_int, OFF(max_client_cnxns), 0, INT_MAX},
     {"httpPort", NULL, set_port, OFF(http_port), 0, 0},
     {"httpPortAddress", NULL, set_str, OFF(http_port_address), 0, 0},
+    {"httpsPort", NULL, set_port, OFF(https_port), 0, 0},
+    {"httpsPortAddress", NULL, set_str, OFF(https_port_address), 0, 0},
     {"httpHistorySize", NULL, set_int, OFF(http_history_size), 0, 10000000},
     {"jute.maxbuffer", "zookeeper.jute.maxbuffer", set_long_any_base,
      OFF(jute_maxbuffer), 1, INT_MAX},
@@ -701,6 +703,7 @@ int coord_config_defaults(struct coord_config *cfg)
         .pre_alloc_size_kb = 65536,
         .client_port = 2181,
         .secure_client_port = 0,
+        .https_port = 0,
         .client_port_listen_backlog = -1,
         .max_client_cnxns = 60,
         .ssl_client_auth = COORD_SSL_AUTH_NEED,
@@ -732,6 +735,7 @@ void coord_config_free(struct coord_config *cfg)
     free(cfg->client_port_address);
     free(cfg->secure_client_port_address);
     free(cfg->http_port_address);
+    free(cfg->https_port_address);
     free(cfg->ssl_cert_file);
     free(cfg->ssl_key_file);
     free(cfg->ssl_ca_file);
@@ -978,6 +982,8 @@ int coord_config_write(const struct coord_config *cfg, struct buf *out)
         buf_printf(out, "secureClientPort=%d\n", cfg->secure_client_port);
     if (cfg->http_port > 0)
         buf_printf(out, "httpPort=%d\n", cfg->http_port);
+    if (cfg->https_port > 0)
+        buf_printf(out, "httpsPort=%d\n", cfg->https_port);
     buf_printf(out, "dataDir=%s\n", cfg->data_dir);
     buf_printf(out, "dataLogDir=%s\n",
                cfg->data_log_dir ? cfg->data_log_dir : cfg->data_dir);

@@ -106,6 +106,9 @@ struct coord_config {
     /* REST/JSON gateway and operations endpoints (coord extension) */
     int http_port;                /* httpPort; 0 = off */
     char *http_port_address;      /* httpPortAddress; NULL = client_port_address */
+    int https_port;               /* httpsPort: the gateway over TLS; 0 = off */
+    char *https_port_address;     /* httpsPortAddress; NULL = http_port_address,
+                                     then client_port_address */
     int http_history_size;        /* httpHistorySize, change events kept for
                                      resuming watch streams; 10000 */
 

@@ -19,7 +19,8 @@ noinst_LTLIBRARIES += server/libserver.la
 server_libserver_la_SOURCES = server/server.h server/server.c \
 	server/conn.c server/session.c server/auth.c server/fourlw.c \
 	server/tls.h server/tls.c \
-	server/rest.h server/rest.c server/rest_json.c
+	server/rest.h server/rest.c server/rest_json.c \
+	server/rest_tls.c
 server_libserver_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(MHD_CFLAGS) \
 	$(JANSSON_CFLAGS)
 server_libserver_la_LIBADD = server/libstore.la server/libconfig.la \

@@ -104,6 +104,7 @@ struct rest {
     struct hist_ev *ring;
     size_t cap, head, n;
     int64_t floor_zxid;       /* resuming from below this may have lost events */
+    const char *adding_x509;  /* rest_add_connection: for on_connection */
 };
 
 static void rest_on_event(struct server *srv, struct source *src,
@@ -349,6 +350,10 @@ static void identify(struct hreq *hr)
                       addr, sizeof addr);
     }
     add_id(hr, "ip", addr);
+    /* HTTPS (rest_tls.c): the verified client certificate's subject */
+    ci = MHD_get_connection_info(hr->mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (ci && ci->socket_context)
+        add_id(hr, "x509", ci->socket_context);
     hr->super = srv->cfg->skip_acl;
     hr->creds = MHD_lookup_connection_value(hr->mc, MHD_HEADER_KIND,
                                             MHD_HTTP_HEADER_AUTHORIZATION) != NULL;
@@ -1823,22 +1828,19 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 
 /* --- the loop's side ---------------------------------------------------- */
 
-static int listen_http(struct server *srv)
+int rest_listen(const char *host, int port_num, const char *key)
 {
-    const struct coord_config *cfg = srv->cfg;
-    const char *host = cfg->http_port_address ? cfg->http_port_address
-                                              : cfg->client_port_address;
     if (host && (strcmp(host, "0.0.0.0") == 0 || *host == '\0'))
         host = NULL;
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
                              .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     char port[16];
-    snprintf(port, sizeof port, "%d", cfg->http_port);
+    snprintf(port, sizeof port, "%d", port_num);
     struct addrinfo *ai = NULL;
     int rv = getaddrinfo(host, port, &hints, &ai);
     if (rv != 0) {
-        log_error("rest: cannot resolve httpPortAddress=%s: %s", host,
+        log_error("rest: cannot resolve %s=%s: %s", key, host,
                   gai_strerror(rv));
         return -1;
     }
@@ -1858,8 +1860,48 @@ static int listen_http(struct server *srv)
     freeaddrinfo(ai);
     if (fd < 0)
         log_error("rest: cannot listen on %s:%d: %s", host ? host : "*",
-                  cfg->http_port, strerror(errno));
+                  port_num, strerror(errno));
     return fd;
+}
+
+static int listen_http(struct server *srv)
+{
+    const struct coord_config *cfg = srv->cfg;
+    const char *host = cfg->http_port_address ? cfg->http_port_address
+                                              : cfg->client_port_address;
+    return rest_listen(host, cfg->http_port, "httpPortAddress");
+}
+
+/* An HTTPS connection carries its certificate subject as the socket
+ * context: set while rest_add_connection runs, which starts the
+ * connection (and calls this) before it returns. */
+static void on_connection(void *cls, struct MHD_Connection *mc,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)mc;
+    struct rest *r = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = r->adding_x509 ? strdup(r->adding_x509) : NULL;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        free(*socket_context);
+        *socket_context = NULL;
+    }
+}
+
+int rest_add_connection(struct server *srv, int fd, const struct sockaddr *sa,
+                        socklen_t salen, const char *x509)
+{
+    struct rest *r = srv->rest;
+    if (r == NULL) {
+        close(fd);
+        return -1;
+    }
+    r->adding_x509 = x509;
+    enum MHD_Result rv = MHD_add_connection(r->d, fd, sa, salen);
+    r->adding_x509 = NULL;
+    r->dirty = true;
+    return rv == MHD_YES ? 0 : -1; /* the daemon closed fd on failure */
 }
 
 static void run_daemon(struct rest *r)
@@ -1878,21 +1920,34 @@ static void rest_on_event(struct server *srv, struct source *src,
 
 int rest_start(struct server *srv)
 {
-    if (srv->cfg->http_port <= 0)
+    if (srv->cfg->http_port <= 0 && srv->cfg->https_port <= 0)
         return 0;
     struct rest *r = calloc(1, sizeof *r);
     if (r == NULL)
         return COORD_ENOMEM;
     r->srv = srv;
-    r->listen_fd = listen_http(srv);
-    if (r->listen_fd < 0) {
-        free(r);
-        return COORD_EIO;
+    r->listen_fd = -1;
+    /* httpsPort alone: a daemon with no socket of its own */
+    unsigned int flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+    if (srv->cfg->http_port > 0) {
+        r->listen_fd = listen_http(srv);
+        if (r->listen_fd < 0) {
+            free(r);
+            return COORD_EIO;
+        }
+    } else {
+        flags |= MHD_USE_NO_LISTEN_SOCKET;
     }
+    struct MHD_OptionItem listen_opt[] = {
+        {r->listen_fd >= 0 ? MHD_OPTION_LISTEN_SOCKET : MHD_OPTION_END,
+         r->listen_fd, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
     r->d = MHD_start_daemon(
-        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, on_access, r,
-        MHD_OPTION_LISTEN_SOCKET, r->listen_fd, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, r, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+        flags, 0, NULL, NULL, on_access, r,
+        MHD_OPTION_ARRAY, listen_opt, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, r, MHD_OPTION_NOTIFY_CONNECTION, on_connection, r,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536, MHD_OPTION_END);
     const union MHD_DaemonInfo *di =
@@ -1902,7 +1957,8 @@ int rest_start(struct server *srv)
                   srv->cfg->http_port);
         if (r->d)
             MHD_stop_daemon(r->d);
-        close(r->listen_fd);
+        if (r->listen_fd >= 0)
+            close(r->listen_fd);
         free(r);
         return COORD_EIO;
     }
@@ -1937,7 +1993,10 @@ int rest_start(struct server *srv)
              : srv->cfg->client_port_address ? srv->cfg->client_port_address
                                               : "*",
              r->cap);
-    return 0;
+    int trv = rest_tls_start(srv);
+    if (trv != 0)
+        rest_stop(srv);
+    return trv;
 }
 
 void rest_stop(struct server *srv)
@@ -1946,6 +2005,7 @@ void rest_stop(struct server *srv)
     if (r == NULL)
         return;
     r->stopping = true;
+    rest_tls_stop(srv);
     /* MHD must not be stopped with suspended connections: wake them all. */
     while (r->waiting) {
         struct hreq *hr = r->waiting;
@@ -1964,7 +2024,8 @@ void rest_stop(struct server *srv)
     for (int i = 0; i < 3; i++)
         MHD_run(r->d);
     MHD_stop_daemon(r->d); /* frees the streams through sse_free */
-    close(r->listen_fd);
+    if (r->listen_fd >= 0)
+        close(r->listen_fd);
     while (r->streams)
         stream_free(r->streams);
     tree_watches_drop(srv->tree, r->ring_watcher);
@@ -1993,6 +2054,7 @@ void rest_after_events(struct server *srv)
     struct rest *r = srv->rest;
     if (r == NULL)
         return;
+    rest_tls_reap(srv);
     MHD_UNSIGNED_LONG_LONG t;
     if (r->dirty || (MHD_get_timeout(r->d, &t) == MHD_YES && t == 0))
         run_daemon(r);
@@ -2003,6 +2065,7 @@ void rest_tick(struct server *srv, int64_t now)
     struct rest *r = srv->rest;
     if (r == NULL)
         return;
+    rest_tls_tick(srv, now);
     for (struct stream *st = r->streams; st; st = st->next) {
         if (st->poll) {
             if (now >= st->deadline_ms && st->poll->waiting)

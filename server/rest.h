@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "proto/buf.h"
 
@@ -26,6 +27,28 @@ void rest_tick(struct server *srv, int64_t now_ms);
 /* A watch event for a gateway watcher (watcher ids with the low bit set). */
 void rest_notify(struct server *srv, uint64_t watcher, int32_t type,
                  const char *path, size_t len, int64_t zxid);
+/* A listening socket for host:port (host NULL or "0.0.0.0": any), or -1
+ * after a log line naming `key`. */
+int rest_listen(const char *host, int port, const char *key);
+/* Hands the daemon the plaintext end of a proxied HTTPS connection, with
+ * the client's address for its ip identity and the subject of its verified
+ * certificate (NULL: none) for an x509 one. 0, or -1 with fd closed. */
+int rest_add_connection(struct server *srv, int fd, const struct sockaddr *sa,
+                        socklen_t salen, const char *x509);
+
+/*
+ * --- HTTPS on httpsPort (rest_tls.c, STYLE 3.13) ---
+ * TLS is accepted and terminated in coordd's loop with the server's OpenSSL
+ * context (srv->tls_ctx, the secure client port's; a SIGHUP reload applies
+ * to new connections); the plaintext goes to the daemon through a
+ * socketpair. rest_tls_start listens (nothing when httpsPort is 0);
+ * rest_tls_reap frees proxies closed during the loop turn; rest_tls_tick
+ * drops handshakes that take too long.
+ */
+int rest_tls_start(struct server *srv);
+void rest_tls_stop(struct server *srv);
+void rest_tls_reap(struct server *srv);
+void rest_tls_tick(struct server *srv, int64_t now_ms);
 
 /*
  * --- JSON bodies to ZooKeeper request records (rest_json.c) ---

@@ -406,11 +406,13 @@ static int listen_on(struct server *srv, struct source *src,
     return 0;
 }
 
-/* The secure client port, when configured: its context, then its socket. */
+/* The secure client port, when configured: its context, then its socket.
+ * The context is also the HTTPS gateway's (rest_tls.c), so httpsPort alone
+ * builds it too. */
 static int listen_tls(struct server *srv)
 {
     const struct coord_config *cfg = srv->cfg;
-    if (cfg->secure_client_port <= 0)
+    if (cfg->secure_client_port <= 0 && cfg->https_port <= 0)
         return 0;
     char err[512];
     srv->tls_ctx = tls_ctx_new(cfg, err, sizeof err);
@@ -418,6 +420,8 @@ static int listen_tls(struct server *srv)
         log_error("server: cannot set up TLS err=\"%s\"", err);
         return COORD_EINVAL;
     }
+    if (cfg->secure_client_port <= 0)
+        return 0;
     const char *address = cfg->secure_client_port_address
                               ? cfg->secure_client_port_address
                               : cfg->client_port_address;

@@ -157,6 +157,7 @@ struct server {
     struct buf scratch;        /* reply bodies being built */
     struct server_stats stats;
     struct rest *rest;         /* the HTTP gateway, NULL when off */
+    struct rest_tls *rest_tls; /* its HTTPS listener (rest_tls.c), or NULL */
 };
 
 /* Clocks: wall time for Stat times, monotonic for timers. */
