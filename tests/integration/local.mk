@@ -15,3 +15,4 @@ EXTRA_DIST += tests/integration/README.md tests/integration/run.sh \
 	tests/integration/test_cli.py
 EXTRA_DIST += tests/integration/test_coordctl.py
 EXTRA_DIST += tests/integration/test_tls.py
+EXTRA_DIST += tests/integration/test_https.py

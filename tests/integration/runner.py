@@ -27,6 +27,7 @@ RESULT_RE = re.compile(r"^@@RESULT passed=(\d+) failed=(\d+) skipped=(\d+)$", re
 ORDER = ["test_durability", "test_sessions", "test_recovery", "test_recipes", "test_badinput", "test_nodes",
          "test_watches", "test_cclient", "test_errors", "test_crud", "test_4lw", "test_acl",
          "test_multi", "test_rest", "test_coordctl", "test_tls"]
+ORDER += ["test_https"]
 
 
 class EagerResult(unittest.TextTestResult):
