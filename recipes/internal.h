@@ -43,8 +43,8 @@ int64_t deadline_after(int timeout_ms);
 int64_t mono_ms(void);
 /*
  * Waits on s->cv (s->mu held) until gen differs from `gen`, the deadline
- * passes or the handle reaches a final state, waking at least every 100 ms
- * to look. Returns 0 when gen moved (or to re-check), COORD_EOPERATIONTIMEOUT
+ * passes or the handle reaches a final state; a state listener on the
+ * handle wakes it on every state change. Returns 0 when gen moved (or to re-check), COORD_EOPERATIONTIMEOUT
  * past the deadline, or the final state's code.
  */
 int sig_wait(struct sig *s, struct coord *c, unsigned gen, int64_t deadline);
