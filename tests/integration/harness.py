@@ -58,7 +58,36 @@ def wait_until(pred, timeout=10.0, interval=0.05):
         time.sleep(interval)
 
 
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+            return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+_EPHEMERAL = _ephemeral_range()
+
+
 def free_port():
+    """A port for a test server: below the kernel's ephemeral range, which
+    every client socket (kazoo's included) draws its local port from, so a
+    client of a parallel test cannot take it between here and the server's
+    bind; checked free by binding it."""
+    import random
+    top = min(_EPHEMERAL[0], 32768)
+    for _ in range(200):
+        port = random.randrange(max(1024, top - 12000), top)
+        s = socket.socket()
+        try:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((HOST, port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
     s = socket.socket()
     s.bind((HOST, 0))
     port = s.getsockname()[1]
