@@ -90,6 +90,8 @@ struct coord_config {
     char *secure_client_port_address; /* NULL = client_port_address */
     int client_port_listen_backlog;   /* clientPortListenBacklog; -1 = OS */
     int max_client_cnxns;         /* maxClientCnxns per client IP; 60, 0 = no limit */
+    int connection_throttle_rate; /* new client connections a second; 0 = off */
+    int connection_throttle_burst; /* ... and the bucket's size; 100 */
 
     /* TLS, one section for every TLS listener (now the secure client port).
      * PEM files only; a file key left NULL falls back as noted. */

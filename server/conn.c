@@ -247,8 +247,11 @@ void conn_accept(struct server *srv, int fd, const struct sockaddr_storage *ss,
             if (strcmp(o->addr_text, addr) == 0)
                 same++;
         if (same >= srv->cfg->max_client_cnxns) {
-            log_warn("conn: too many connections from addr=%s max=%d", addr,
-                     srv->cfg->max_client_cnxns);
+            uint64_t n;
+            if (log_burst_due(&srv->cnxns_log, &n))
+                log_warn("conn: too many connections from addr=%s max=%d "
+                         "refused=%llu", addr, srv->cfg->max_client_cnxns,
+                         (unsigned long long)n);
             close(fd);
             return;
         }

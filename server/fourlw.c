@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "server/rest.h"
 #include "server/server.h"
 
 /* The version clients see: kazoo and Curator switch features on it. */
@@ -133,6 +134,13 @@ static void mntr(const struct server *srv, struct buf *o)
         (unsigned long long)rl.rlim_cur,
         (long long)(server_mono_ms() - srv->start_ms), srv->n_sessions,
         (unsigned long long)srv->stats.txns_applied, srv->txn_len);
+    /* coord's own: the gateway is not in zk_num_alive_connections */
+    size_t http = 0, streams = 0;
+    rest_counts(srv, &http, &streams);
+    buf_printf(o,
+               "coord_http_connections\t%zu\ncoord_http_streams\t%zu\n"
+               "coord_connections_throttled\t%llu\n",
+               http, streams, (unsigned long long)srv->conns_throttled);
 }
 
 struct wch_ctx {

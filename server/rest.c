@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,7 @@ struct hreq {
     struct buf ids;
     int32_t n_ids;
     bool super;
+    bool admin;               /* Basic credentials of the superDigest user */
     bool creds;               /* an Authorization header was sent */
 };
 
@@ -105,6 +107,8 @@ struct rest {
     size_t cap, head, n;
     int64_t floor_zxid;       /* resuming from below this may have lost events */
     const char *adding_x509;  /* rest_add_connection: for on_connection */
+    size_t n_conns;           /* open HTTP(S) connections */
+    struct log_burst refused_log;
 };
 
 static void rest_on_event(struct server *srv, struct source *src,
@@ -371,7 +375,7 @@ static void identify(struct hreq *hr)
                 add_id(hr, "digest", id);
                 const char *sd = srv->cfg->super_digest;
                 if (sd && strcmp(sd, id) == 0)
-                    hr->super = true;
+                    hr->super = hr->admin = true;
             }
             free(cred);
         }
@@ -1600,6 +1604,15 @@ static enum MHD_Result command(struct hreq *hr, const char *name)
         return send_error_status(hr, MHD_HTTP_NOT_FOUND, COORD_EUNIMPLEMENTED,
                                  "unknown command");
     const char *word = COMMANDS[i].word;
+    /* Commands that change state (the stat resets) are the operator's:
+     * Basic credentials matching superDigest, skipACL or not. */
+    if (word && (strcmp(word, "crst") == 0 || strcmp(word, "srst") == 0) &&
+        !hr->admin)
+        return send_error_status(hr,
+                                 hr->creds ? MHD_HTTP_FORBIDDEN
+                                           : MHD_HTTP_UNAUTHORIZED,
+                                 COORD_ENOAUTH,
+                                 "command needs the super user");
     if (word && !coord_config_4lw_allowed(srv->cfg, word))
         return send_error_status(hr, MHD_HTTP_FORBIDDEN, COORD_ENOAUTH,
                                  "command not in 4lw.commands.whitelist");
@@ -1882,8 +1895,10 @@ static void on_connection(void *cls, struct MHD_Connection *mc,
     (void)mc;
     struct rest *r = cls;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        r->n_conns++;
         *socket_context = r->adding_x509 ? strdup(r->adding_x509) : NULL;
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        r->n_conns--;
         free(*socket_context);
         *socket_context = NULL;
     }
@@ -1918,6 +1933,38 @@ static void rest_on_event(struct server *srv, struct source *src,
     run_daemon(srv->rest);
 }
 
+/* The daemon's own messages. It refuses a connection over
+ * MHD_OPTION_PER_IP_CONNECTION_LIMIT (maxClientCnxns) or the connection
+ * limit with this one: closed at once, a warning once per burst. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    struct rest *r = cls;
+    if (strstr(fmt, "connection limit") != NULL) {
+        uint64_t n;
+        if (log_burst_due(&r->refused_log, &n))
+            log_warn("rest: http connections refused n=%llu "
+                     "maxClientCnxns=%d",
+                     (unsigned long long)n, r->srv->cfg->max_client_cnxns);
+        return;
+    }
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && msg[n - 1] == '\n')
+        msg[--n] = '\0';
+    log_debug("rest: daemon: %s", msg);
+}
+
+void rest_counts(const struct server *srv, size_t *conns, size_t *streams)
+{
+    const struct rest *r = srv->rest;
+    *conns = r ? r->n_conns : 0;
+    *streams = 0;
+    for (const struct stream *st = r ? r->streams : NULL; st; st = st->next)
+        if (!st->dropped)
+            (*streams)++;
+}
+
 int rest_start(struct server *srv)
 {
     if (srv->cfg->http_port <= 0 && srv->cfg->https_port <= 0)
@@ -1928,7 +1975,8 @@ int rest_start(struct server *srv)
     r->srv = srv;
     r->listen_fd = -1;
     /* httpsPort alone: a daemon with no socket of its own */
-    unsigned int flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+    unsigned int flags =
+        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (srv->cfg->http_port > 0) {
         r->listen_fd = listen_http(srv);
         if (r->listen_fd < 0) {
@@ -1949,6 +1997,9 @@ int rest_start(struct server *srv)
         on_completed, r, MHD_OPTION_NOTIFY_CONNECTION, on_connection, r,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned int)srv->cfg->max_client_cnxns,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, r,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536, MHD_OPTION_END);
     const union MHD_DaemonInfo *di =
         r->d ? MHD_get_daemon_info(r->d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;

@@ -24,6 +24,9 @@ void rest_stop(struct server *srv);
 int rest_timeout_ms(struct server *srv);
 void rest_after_events(struct server *srv);
 void rest_tick(struct server *srv, int64_t now_ms);
+/* Open HTTP(S) connections and watch streams (SSE and long polls), for
+ * mntr; both 0 when the gateway is off. */
+void rest_counts(const struct server *srv, size_t *conns, size_t *streams);
 /* A watch event for a gateway watcher (watcher ids with the low bit set). */
 void rest_notify(struct server *srv, uint64_t watcher, int32_t type,
                  const char *path, size_t len, int64_t zxid);

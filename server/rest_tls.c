@@ -47,6 +47,7 @@ struct proxy {
     struct sockaddr_storage peer;
     socklen_t peer_len;
     char peer_text[64];
+    char addr[48];            /* the client's address, for maxClientCnxns */
     char *subject;            /* verified client certificate, or NULL */
     uint8_t up[PIPE_BUF_SIZE];   /* decrypted, not yet given to the daemon */
     size_t up_len;
@@ -60,6 +61,7 @@ struct rest_tls {
     struct proxy *proxies;
     struct proxy *graveyard;  /* closed, freed after the loop turn */
     size_t n;
+    struct log_burst refused_log;
 };
 
 static void on_net(struct server *srv, struct source *src, uint32_t events);
@@ -367,6 +369,25 @@ static void proxy_accept(struct rest_tls *rt, int fd,
         port = ntohs(in6->sin6_port);
     }
     snprintf(p->peer_text, sizeof p->peer_text, "%s:%d", addr, port);
+    snprintf(p->addr, sizeof p->addr, "%s", addr);
+    /* maxClientCnxns: refused before any TLS work */
+    int max = srv->cfg->max_client_cnxns;
+    if (max > 0) {
+        int same = 0;
+        for (const struct proxy *o = rt->proxies; o; o = o->next)
+            if (strcmp(o->addr, addr) == 0)
+                same++;
+        if (same >= max) {
+            uint64_t n;
+            if (log_burst_due(&rt->refused_log, &n))
+                log_warn("rest: too many https connections from addr=%s "
+                         "max=%d refused=%llu", addr, max,
+                         (unsigned long long)n);
+            free(p);
+            close(fd);
+            return;
+        }
+    }
     ERR_clear_error();
     /* the context current now: a SIGHUP reload applies from here on */
     p->ssl = SSL_new(srv->tls_ctx);

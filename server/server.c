@@ -34,6 +34,19 @@ int64_t server_mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+bool log_burst_due(struct log_burst *b, uint64_t *n)
+{
+    int64_t now = server_mono_ms();
+    b->pending++;
+    if (b->started && now - b->last_ms < 1000)
+        return false;
+    b->started = true;
+    b->last_ms = now;
+    *n = b->pending;
+    b->pending = 0;
+    return true;
+}
+
 int64_t server_mono_us(void)
 {
     struct timespec ts;
@@ -243,6 +256,38 @@ static void on_store(struct server *srv, struct source *src, uint32_t events)
 
 /* --- listener, signals, ticks ------------------------------------------- */
 
+/* connectionThrottleRate: true when a new connection may go on. Refused
+ * ones are still accepted (and closed) so the backlog does not fill up
+ * with connections nobody will serve. */
+static bool throttle_admit(struct server *srv)
+{
+    const struct coord_config *cfg = srv->cfg;
+    if (cfg->connection_throttle_rate <= 0)
+        return true;
+    int64_t now = server_mono_ms();
+    double burst = cfg->connection_throttle_burst;
+    if (srv->throttle_ms == 0) {
+        srv->throttle_tokens = burst;
+    } else {
+        srv->throttle_tokens += (double)(now - srv->throttle_ms) *
+                                cfg->connection_throttle_rate / 1000.0;
+        if (srv->throttle_tokens > burst)
+            srv->throttle_tokens = burst;
+    }
+    srv->throttle_ms = now;
+    if (srv->throttle_tokens >= 1.0) {
+        srv->throttle_tokens -= 1.0;
+        return true;
+    }
+    srv->conns_throttled++;
+    uint64_t n;
+    if (log_burst_due(&srv->throttle_log, &n))
+        log_warn("server: connections throttled n=%llu rate=%d burst=%d",
+                 (unsigned long long)n, cfg->connection_throttle_rate,
+                 cfg->connection_throttle_burst);
+    return false;
+}
+
 static void on_accept(struct server *srv, struct source *src, uint32_t events)
 {
     (void)events;
@@ -255,6 +300,10 @@ static void on_accept(struct server *srv, struct source *src, uint32_t events)
             if (errno == EMFILE || errno == ENFILE)
                 log_warn("server: accept failed, out of descriptors");
             return;
+        }
+        if (!throttle_admit(srv)) {
+            close(fd);
+            continue;
         }
         conn_accept(srv, fd, &ss,
                     src == &srv->tls_listener ? srv->tls_ctx : NULL);

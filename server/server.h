@@ -118,6 +118,14 @@ struct server_stats {
     uint64_t txns_applied;
 };
 
+/* A warning repeated in a burst (refused connections): one line, then at
+ * most one a second with how many happened since. */
+struct log_burst {
+    int64_t last_ms;
+    uint64_t pending;
+    bool started;
+};
+
 struct server {
     struct coord_config *cfg;
     int epfd;
@@ -158,12 +166,21 @@ struct server {
     struct server_stats stats;
     struct rest *rest;         /* the HTTP gateway, NULL when off */
     struct rest_tls *rest_tls; /* its HTTPS listener (rest_tls.c), or NULL */
+    /* connectionThrottleRate: a token bucket on the client ports */
+    double throttle_tokens;
+    int64_t throttle_ms;       /* when the bucket was last filled */
+    uint64_t conns_throttled;  /* coord_connections_throttled */
+    struct log_burst throttle_log;
+    struct log_burst cnxns_log; /* maxClientCnxns refusals, client port */
 };
 
 /* Clocks: wall time for Stat times, monotonic for timers. */
 int64_t server_wall_ms(void);
 int64_t server_mono_ms(void);
 int64_t server_mono_us(void);
+/* Counts one occurrence; true when a line is due, with *n the occurrences
+ * it reports (this one and those not logged since the last line). */
+bool log_burst_due(struct log_burst *b, uint64_t *n);
 
 /* server.c */
 int server_init(struct server *srv, struct coord_config *cfg);

@@ -626,8 +626,9 @@ class Admin(RestCase):
                      "last_snapshot", "snapshot"):
             self.assertIn(name, doc["commands"])
         for name in doc["commands"]:
-            if name == "snapshot":
-                continue
+            if name in ("snapshot", "crst", "srst", "connection_stat_reset",
+                        "stat_reset"):
+                continue  # the resets need the super user (Hardening)
             st, _, d = self.h.get("/commands/" + name)
             self.assertEqual(st, 200, name)
             self.assertIsNone(d["error"])
@@ -653,6 +654,86 @@ class Admin(RestCase):
         self.assertGreaterEqual(int(n[0].split()[1]), 4)
         st, _, doc = self.h.get("/health")
         self.assertEqual((st, doc["status"]), (200, "serving"))
+
+
+class HttpLimit(RestCase):
+    """maxClientCnxns per address applies to the gateway too."""
+
+    extra_cfg = {"maxClientCnxns": 3}
+
+    def keepalive(self):
+        c = http.client.HTTPConnection(HOST, self.http_port, timeout=5)
+        c.request("GET", "/health")
+        r = c.getresponse()
+        r.read()
+        self.assertEqual(r.status, 200)
+        return c
+
+    def test_per_ip_limit(self):
+        conns = [self.keepalive() for _ in range(3)]
+        extra = http.client.HTTPConnection(HOST, self.http_port, timeout=5)
+        with self.assertRaises((ConnectionError, http.client.HTTPException,
+                                socket.timeout, OSError)):
+            extra.request("GET", "/health")
+            extra.getresponse().read()
+        extra.close()
+        for c in conns:
+            c.close()
+
+        def served():
+            try:
+                return self.h.get("/health")[0] == 200
+            except (ConnectionError, http.client.HTTPException):
+                return False
+        self.assertTrue(wait_until(served, timeout=10))
+        st, _, doc = self.h.get("/health")
+        self.assertEqual((st, doc["status"]), (200, "serving"))
+
+
+class Hardening(RestCase):
+    """The super user for the resets; the gateway's gauges in mntr and
+    /metrics."""
+
+    def mntr(self):
+        return self.h.get("/commands/mntr")[2]
+
+    def test_resets_need_super(self):
+        for name in ("crst", "srst", "connection_stat_reset", "stat_reset"):
+            st, hd, doc = self.h.get("/commands/" + name)
+            self.assertEqual(st, 401, name)
+            self.assertIn("Basic", hd.get("WWW-Authenticate", ""))
+            self.assertEqual(doc["name"], "NoAuth")
+            st, _, _ = Http(self.http_port, "super", "wrong").get("/commands/" + name)
+            self.assertEqual(st, 403, name)
+            st, _, _ = Http(self.http_port, "alice", "pw").get("/commands/" + name)
+            self.assertEqual(st, 403, name)
+            st, _, doc = Http(self.http_port, harness.SUPER_USER,
+                              harness.SUPER_PASSWORD).get("/commands/" + name)
+            self.assertEqual(st, 200, name)
+            self.assertIsNone(doc["error"])
+        for name in ("ruok", "mntr", "srvr", "cons"):
+            self.assertEqual(self.h.get("/commands/" + name)[0], 200, name)
+
+    def test_gauges(self):
+        d = self.mntr()
+        self.assertGreaterEqual(d["coord_http_connections"], 1)
+        self.assertEqual(d["coord_http_streams"], 0)
+        self.assertEqual(d["coord_connections_throttled"], 0)
+        sse = socket.create_connection((HOST, self.http_port), timeout=10)
+        try:
+            sse.sendall(b"GET /v1/watch?path=/&recursive HTTP/1.1\r\n"
+                        b"Host: x\r\nAccept: text/event-stream\r\n\r\n")
+            self.assertIn(b"200", sse.recv(4096))
+            self.assertTrue(wait_until(
+                lambda: self.mntr()["coord_http_streams"] == 1, timeout=10))
+            d = self.mntr()
+            self.assertGreaterEqual(d["coord_http_connections"], 2)
+        finally:
+            sse.close()
+        text = self.h.get("/metrics", raw=True)[2].decode()
+        for key in ("coord_http_connections", "coord_http_streams",
+                    "coord_connections_throttled"):
+            self.assertIn("# TYPE %s gauge\n" % key, text)
 
 
 if __name__ == "__main__":
