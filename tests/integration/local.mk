@@ -16,3 +16,4 @@ EXTRA_DIST += tests/integration/README.md tests/integration/run.sh \
 EXTRA_DIST += tests/integration/test_coordctl.py
 EXTRA_DIST += tests/integration/test_tls.py
 EXTRA_DIST += tests/integration/test_https.py
+EXTRA_DIST += tests/integration/test_hardening.py

@@ -28,6 +28,7 @@ ORDER = ["test_durability", "test_sessions", "test_recovery", "test_recipes", "t
          "test_watches", "test_cclient", "test_errors", "test_crud", "test_4lw", "test_acl",
          "test_multi", "test_rest", "test_coordctl", "test_tls"]
 ORDER += ["test_https"]
+ORDER += ["test_hardening"]
 
 
 class EagerResult(unittest.TextTestResult):
