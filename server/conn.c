@@ -712,7 +712,7 @@ static void drain(struct conn *c)
         struct req *r = dequeue(c);
         run_local(c, r, r->xid, r->type,
                   (struct jute_str){(const char *)r->data, (int32_t)r->len},
-                  (int32_t)r->timeout);
+                  r->preset_err);
         req_free(r);
     }
 }
@@ -803,7 +803,7 @@ static void handle_request(struct conn *c, const uint8_t *p, size_t n)
         conn_close(c, "out of memory");
         return;
     }
-    r->timeout = preset;
+    r->preset_err = preset;
     if (body.len > 0) {
         r->data = malloc((size_t)body.len);
         if (r->data == NULL) {

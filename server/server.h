@@ -45,6 +45,9 @@ struct req {
     uint8_t *data; /* writes: encoded txn; locals: request body copy */
     size_t len;
     int64_t start_us; /* for latency statistics */
+    /* REQ_LOCAL: the error to answer with instead of running (e.g.
+     * SessionExpired once the session is closing), or 0 */
+    int32_t preset_err;
     /* REQ_CONNECT only */
     int32_t timeout;
     bool has_readonly;
