@@ -304,6 +304,28 @@ static void schedule_reconnect(struct coord *c)
     c->backoff_ms = b * 2 > backoff_cap(c) ? backoff_cap(c) : b * 2;
 }
 
+/* Fails every call of a list already detached from the handle. */
+static void fail_reqs(struct coord *c, struct req *list, int code)
+{
+    while (list) {
+        struct req *r = list;
+        list = r->next;
+        finish(c, r, code, NULL);
+    }
+}
+
+/* Fails every pending auth reply of a detached list, and frees it. */
+static void fail_awaits(struct coord *c, struct auth_wait *aw, int code)
+{
+    while (aw) {
+        struct auth_wait *a = aw;
+        aw = a->next;
+        if (a->cb)
+            CALLBACK(c, a->cb(code, a->ctx));
+        free(a);
+    }
+}
+
 /* Fails the in-flight calls of a dropped connection; queued ones wait. */
 static void fail_conn(struct coord *c)
 {
@@ -319,18 +341,8 @@ static void fail_conn(struct coord *c)
         if (c->state == COORD_CONNECTED)
             core_set_state(c, COORD_SUSPENDED);
     }
-    while (list) {
-        struct req *r = list;
-        list = r->next;
-        finish(c, r, COORD_ECONNECTIONLOSS, NULL);
-    }
-    while (aw) {
-        struct auth_wait *a = aw;
-        aw = a->next;
-        if (a->cb)
-            CALLBACK(c, a->cb(COORD_ECONNECTIONLOSS, a->ctx));
-        free(a);
-    }
+    fail_reqs(c, list, COORD_ECONNECTIONLOSS);
+    fail_awaits(c, aw, COORD_ECONNECTIONLOSS);
 }
 
 /* Enters a final state: nothing is retried, everything fails with code. */
@@ -342,23 +354,9 @@ static void go_final(struct coord *c, int state, int code)
     c->pending = c->pending_tail = c->queue = c->queue_tail = NULL;
     c->awaits = c->awaits_tail = NULL;
     core_set_state(c, state);
-    while (p) {
-        struct req *r = p;
-        p = r->next;
-        finish(c, r, code, NULL);
-    }
-    while (q) {
-        struct req *r = q;
-        q = r->next;
-        finish(c, r, code, NULL);
-    }
-    while (aw) {
-        struct auth_wait *a = aw;
-        aw = a->next;
-        if (a->cb)
-            CALLBACK(c, a->cb(code, a->ctx));
-        free(a);
-    }
+    fail_reqs(c, p, code);
+    fail_reqs(c, q, code);
+    fail_awaits(c, aw, code);
     for (struct auth *a = c->auths; a; a = a->next) {
         coord_void_cb cb = a->cb;
         a->cb = NULL;
