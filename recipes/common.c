@@ -267,6 +267,35 @@ char *path_join(const char *dir, const char *name)
     return p;
 }
 
+int children_data(struct coord *c, const char *path, char *const *names,
+                  size_t n, struct coord_strings **ids)
+{
+    struct coord_strings *out = calloc(1, sizeof *out);
+    if (out == NULL || (out->data = calloc(n + 1, sizeof(char *))) == NULL) {
+        free(out);
+        return COORD_ENOMEM;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char *full = path_join(path, names[i]), *data = NULL;
+        int r = full ? coord_get_sync(c, full, NULL, NULL, &data, NULL, NULL)
+                     : COORD_ENOMEM;
+        free(full);
+        if (r == 0 && data == NULL && (data = strdup("")) == NULL)
+            r = COORD_ENOMEM;
+        if (r == 0)
+            out->data[out->count++] = data;
+        else if (r != COORD_ENONODE)
+            rc = r;
+    }
+    if (rc) {
+        coord_recipes_strings_free(out);
+        return rc;
+    }
+    *ids = out;
+    return 0;
+}
+
 void random_hex(char out[33])
 {
     unsigned char b[16];

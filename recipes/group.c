@@ -64,32 +64,19 @@ static int child_data(struct coord *c, const char *path, const char *mark,
     int rc = coord_get_children_sync(c, path, NULL, NULL, &names, NULL);
     if (rc)
         return rc;
-    struct coord_strings *out = calloc(1, sizeof *out);
-    if (out == NULL ||
-        (out->data = calloc((size_t)names->count + 1, sizeof(char *))) == NULL) {
-        free(out);
+    char **pick = calloc((size_t)names->count + 1, sizeof *pick);
+    if (pick == NULL) {
         free(names);
         return COORD_ENOMEM;
     }
-    for (int32_t i = 0; i < names->count && rc == 0; i++) {
-        if (mark && strstr(names->data[i], mark) == NULL)
-            continue;
-        char *full = path_join(path, names->data[i]), *data = NULL;
-        int r = full ? coord_get_sync(c, full, NULL, NULL, &data, NULL, NULL)
-                     : COORD_ENOMEM;
-        free(full);
-        if (r == 0)
-            out->data[out->count++] = data ? data : strdup("");
-        else if (r != COORD_ENONODE)
-            rc = r;
-    }
+    size_t n = 0;
+    for (int32_t i = 0; i < names->count; i++)
+        if (mark == NULL || strstr(names->data[i], mark) != NULL)
+            pick[n++] = names->data[i];
+    rc = children_data(c, path, pick, n, ids);
+    free(pick);
     free(names);
-    if (rc) {
-        coord_recipes_strings_free(out);
-        return rc;
-    }
-    *ids = out;
-    return 0;
+    return rc;
 }
 
 int coord_group_members(struct coord *c, const char *path,

@@ -64,6 +64,11 @@ int ensure_path(struct coord *c, const char *path);
 int ensure_parent(struct coord *c, const char *path);
 /* malloc'd "dir/name"; NULL on ENOMEM. */
 char *path_join(const char *dir, const char *name);
+/* The data of path's children names[0..n), in that order, as a list freed
+ * with coord_recipes_strings_free (null data as ""); a child gone by the
+ * time it is read is left out. */
+int children_data(struct coord *c, const char *path, char *const *names,
+                  size_t n, struct coord_strings **ids);
 /* 32 random lower-case hex digits and a NUL into out[33]. */
 void random_hex(char out[33]);
 

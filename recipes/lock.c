@@ -545,12 +545,8 @@ int coord_lock_contenders(struct coord *c, const char *path,
     int rc = coord_get_children_sync(c, path, NULL, NULL, &names, NULL);
     if (rc)
         return rc;
-    struct coord_strings *out = calloc(1, sizeof *out);
     char **sorted = calloc((size_t)names->count + 1, sizeof *sorted);
-    if (out == NULL || sorted == NULL ||
-        (out->data = calloc((size_t)names->count + 1, sizeof(char *))) == NULL) {
-        free(out);
-        free(sorted);
+    if (sorted == NULL) {
         free(names);
         return COORD_ENOMEM;
     }
@@ -559,25 +555,10 @@ int coord_lock_contenders(struct coord *c, const char *path,
         if (contender_seq(names->data[i], WRITER))
             sorted[n++] = names->data[i];
     qsort(sorted, n, sizeof *sorted, cmp_seq);
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        char *full = path_join(path, sorted[i]);
-        char *data = NULL;
-        int r = full ? coord_get_sync(c, full, NULL, NULL, &data, NULL, NULL)
-                     : COORD_ENOMEM;
-        free(full);
-        if (r == 0)
-            out->data[out->count++] = data ? data : strdup("");
-        else if (r != COORD_ENONODE)
-            rc = r;
-    }
+    rc = children_data(c, path, sorted, n, ids);
     free(sorted);
     free(names);
-    if (rc) {
-        coord_recipes_strings_free(out);
-        return rc;
-    }
-    *ids = out;
-    return 0;
+    return rc;
 }
 
 void coord_recipes_strings_free(struct coord_strings *s)

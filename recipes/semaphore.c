@@ -130,30 +130,9 @@ int coord_semaphore_holders(struct coord *c, const char *path,
     int rc = coord_get_children_sync(c, path, NULL, NULL, &names, NULL);
     if (rc)
         return rc;
-    struct coord_strings *out = calloc(1, sizeof *out);
-    if (out == NULL ||
-        (out->data = calloc((size_t)names->count + 1, sizeof(char *))) == NULL) {
-        free(out);
-        free(names);
-        return COORD_ENOMEM;
-    }
-    for (int32_t i = 0; i < names->count && rc == 0; i++) {
-        char *full = path_join(path, names->data[i]), *data = NULL;
-        int r = full ? coord_get_sync(c, full, NULL, NULL, &data, NULL, NULL)
-                     : COORD_ENOMEM;
-        free(full);
-        if (r == 0)
-            out->data[out->count++] = data ? data : strdup("");
-        else if (r != COORD_ENONODE)
-            rc = r;
-    }
+    rc = children_data(c, path, names->data, (size_t)names->count, ids);
     free(names);
-    if (rc) {
-        coord_recipes_strings_free(out);
-        return rc;
-    }
-    *ids = out;
-    return 0;
+    return rc;
 }
 
 void coord_semaphore_free(struct coord_semaphore *s)
