@@ -230,17 +230,8 @@ static bool tls_handshake(struct conn *c)
 void conn_accept(struct server *srv, int fd, const struct sockaddr_storage *ss,
                  struct ssl_ctx_st *tls)
 {
-    char addr[48] = "?";
-    int port = 0;
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-        inet_ntop(AF_INET, &in->sin_addr, addr, sizeof addr);
-        port = ntohs(in->sin_port);
-    } else if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-        inet_ntop(AF_INET6, &in6->sin6_addr, addr, sizeof addr);
-        port = ntohs(in6->sin6_port);
-    }
+    char addr[48];
+    int port = server_addr_text((const struct sockaddr *)ss, addr, sizeof addr);
     if (srv->cfg->max_client_cnxns > 0) {
         int same = 0;
         for (struct conn *o = srv->conns; o; o = o->next)

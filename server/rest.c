@@ -344,15 +344,8 @@ static void identify(struct hreq *hr)
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(hr->mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     char addr[64] = "?";
-    if (ci && ci->client_addr) {
-        const struct sockaddr *sa = ci->client_addr;
-        if (sa->sa_family == AF_INET)
-            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
-                      addr, sizeof addr);
-        else if (sa->sa_family == AF_INET6)
-            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
-                      addr, sizeof addr);
-    }
+    if (ci && ci->client_addr)
+        server_addr_text(ci->client_addr, addr, sizeof addr);
     add_id(hr, "ip", addr);
     /* HTTPS (rest_tls.c): the verified client certificate's subject */
     ci = MHD_get_connection_info(hr->mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);

@@ -357,17 +357,8 @@ static void proxy_accept(struct rest_tls *rt, int fd,
     p->peer = *ss;
     p->peer_len = sl;
     p->start_ms = server_mono_ms();
-    char addr[48] = "?";
-    int port = 0;
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-        inet_ntop(AF_INET, &in->sin_addr, addr, sizeof addr);
-        port = ntohs(in->sin_port);
-    } else if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-        inet_ntop(AF_INET6, &in6->sin6_addr, addr, sizeof addr);
-        port = ntohs(in6->sin6_port);
-    }
+    char addr[48];
+    int port = server_addr_text((const struct sockaddr *)ss, addr, sizeof addr);
     snprintf(p->peer_text, sizeof p->peer_text, "%s:%d", addr, port);
     snprintf(p->addr, sizeof p->addr, "%s", addr);
     /* maxClientCnxns: refused before any TLS work */

@@ -27,6 +27,22 @@ int64_t server_wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int server_addr_text(const struct sockaddr *sa, char *addr, size_t len)
+{
+    snprintf(addr, len, "?");
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, addr, (socklen_t)len);
+        return ntohs(in->sin_port);
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, addr, (socklen_t)len);
+        return ntohs(in6->sin6_port);
+    }
+    return 0;
+}
+
 int64_t server_mono_ms(void)
 {
     struct timespec ts;

@@ -179,6 +179,9 @@ struct server {
 
 /* Clocks: wall time for Stat times, monotonic for timers. */
 int64_t server_wall_ms(void);
+/* The address of sa as text into addr ("?" for other families); returns
+ * its port (0 if none). */
+int server_addr_text(const struct sockaddr *sa, char *addr, size_t len);
 int64_t server_mono_ms(void);
 int64_t server_mono_us(void);
 /* Counts one occurrence; true when a line is due, with *n the occurrences
