@@ -113,6 +113,8 @@ struct coord_config {
                                      then client_port_address */
     int http_history_size;        /* httpHistorySize, change events kept for
                                      resuming watch streams; 10000 */
+    long http_max_queued_bytes;   /* httpMaxQueuedBytes: unsent output a
+                                     watch stream may hold; 1 MiB */
 
     /* protocol and features */
     long jute_maxbuffer;          /* jute.maxbuffer, bytes; 1048575 */
