@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -221,17 +222,14 @@ static void put_frame(struct coord *c, int32_t xid, int32_t type,
 
 static int flush(struct coord *c)
 {
-    if (c->fd < 0 || c->phase == PH_TCP)
+    if (c->fd < 0 || c->phase == PH_TCP || c->phase == PH_TLS)
         return 0;
     while (c->out.len > 0) {
-        ssize_t n = send(c->fd, c->out.base, c->out.len, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return 0;
+        ssize_t n = conn_send(c, c->out.base, c->out.len);
+        if (n == -1)
+            return 0;
+        if (n < 0)
             return COORD_EIO;
-        }
         buf_consume(&c->out, (size_t)n);
         c->last_send = coord_now_ms();
     }
@@ -268,6 +266,7 @@ void core_submit(struct coord *c, struct req *r)
 
 static void close_fd(struct coord *c)
 {
+    tls_close(c);
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
@@ -372,6 +371,7 @@ static void start_connect(struct coord *c, int64_t now)
     int fd = socket(h->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
                     0);
     if (fd < 0) {
+        core_error(c, "socket: %s", strerror(errno));
         schedule_reconnect(c);
         return;
     }
@@ -381,6 +381,7 @@ static void start_connect(struct coord *c, int64_t now)
     c->gen++;
     if (connect(fd, (const struct sockaddr *)&h->addr, h->addrlen) != 0 &&
         errno != EINPROGRESS) {
+        core_error(c, "connect to %s: %s", h->label, strerror(errno));
         close_fd(c);
         schedule_reconnect(c);
         return;
@@ -543,12 +544,10 @@ static void read_input(struct coord *c)
             fail_conn(c);
             return;
         }
-        ssize_t n = recv(c->fd, c->in.base + c->in.len, room, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        ssize_t n = conn_recv(c, c->in.base + c->in.len, room);
+        if (n < 0)
             return;
-        if (n <= 0) {
+        if (n == 0) {
             fail_conn(c);
             return;
         }
@@ -576,7 +575,8 @@ static void read_input(struct coord *c)
             off += 4 + len;
         }
         buf_consume(&c->in, off);
-        if ((size_t)n < room)
+        /* TLS hands out a record at a time: read until it would block. */
+        if ((size_t)n < room && c->ssl == NULL)
             return;
     }
 }
@@ -586,10 +586,30 @@ static void tcp_ready(struct coord *c)
     int err = 0;
     socklen_t len = sizeof err;
     if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+        core_error(c, "connect to %s: %s", c->hl.hosts[c->host_next].label,
+                   strerror(err ? err : errno));
         fail_conn(c);
         return;
     }
-    c->phase = PH_HANDSHAKE;
+    if (c->tls_ctx == NULL) {
+        c->phase = PH_HANDSHAKE;
+        return;
+    }
+    if (tls_start(c, &c->hl.hosts[c->host_next]) != 0) {
+        fail_conn(c);
+        return;
+    }
+    c->phase = PH_TLS;
+}
+
+/* Drives the TLS handshake; once done the connect request goes out. */
+static void tls_ready(struct coord *c)
+{
+    int rc = tls_handshake(c);
+    if (rc < 0)
+        fail_conn(c);
+    else if (rc > 0)
+        c->phase = PH_HANDSHAKE;
 }
 
 /* Calls past their deadline fail with COORD_EOPERATIONTIMEOUT. Sent ones
@@ -659,14 +679,26 @@ int core_process_locked(struct coord *c, unsigned events)
         start_connect(c, now);
     if (c->fd >= 0 && c->phase == PH_TCP && (events & (COORD_WRITE | COORD_READ)))
         tcp_ready(c);
-    if (c->fd >= 0 && c->phase != PH_TCP && (events & COORD_READ))
+    if (c->fd >= 0 && c->phase == PH_TLS)
+        tls_ready(c);
+    if (c->fd >= 0 && c->phase != PH_TCP && c->phase != PH_TLS &&
+        ((events & COORD_READ) || tls_pending(c) ||
+         (c->tls_want_write && (events & COORD_WRITE))))
         read_input(c);
     now = coord_now_ms();
-    if (c->fd >= 0 && c->phase != PH_OPEN && now >= c->conn_deadline)
+    if (c->fd >= 0 && c->phase != PH_OPEN && now >= c->conn_deadline) {
+        core_error(c, "%s with %s timed out",
+                   c->phase == PH_TCP   ? "connect"
+                   : c->phase == PH_TLS ? "TLS handshake"
+                                        : "session handshake",
+                   c->hl.hosts[c->host_next].label);
         fail_conn(c);
+    }
     if (c->fd >= 0 && c->phase == PH_OPEN) {
         int t = c->timeout_neg;
         if (now - c->last_recv >= t * 2 / 3) {
+            core_error(c, "no reply from %s for %d ms",
+                       c->hl.hosts[c->host_next].label, t * 2 / 3);
             fail_conn(c);
         } else if (now - c->last_send >= t / 3 && !c->ping_out) {
             send_ping(c);
@@ -722,11 +754,20 @@ int coord_new(const struct coord_options *opts, struct coord **out)
         (opts->session_id != 0 && opts->session_passwd == NULL) ||
         (opts->auth_scheme == NULL) != (opts->auth_data == NULL))
         return COORD_EINVAL;
-    if (opts->tls_ca_file || opts->tls_cert_file || opts->tls_key_file)
-        return COORD_EUNIMPLEMENTED;
     struct coord *c = calloc(1, sizeof *c);
     if (c == NULL)
         return COORD_ENOMEM;
+    if (opts->tls || opts->tls_ca_file || opts->tls_cert_file ||
+        opts->tls_key_file) {
+        int trc = tls_ctx_new(c, opts);
+        if (trc != 0) {
+            if (opts->tls_error && opts->tls_error_len)
+                snprintf(opts->tls_error, opts->tls_error_len, "%s",
+                         c->last_err);
+            free(c);
+            return trc;
+        }
+    }
     c->rng = opts->seed;
     if (c->rng == 0 && getrandom(&c->rng, sizeof c->rng, GRND_NONBLOCK) !=
                            (ssize_t)sizeof c->rng)
@@ -772,6 +813,7 @@ err_hosts:
     pthread_mutex_destroy(&c->mu);
     hosts_free(&c->hl);
 err_free:
+    tls_ctx_free(c);
     free(c);
     return rc;
 }
@@ -821,6 +863,7 @@ void coord_free(struct coord *c)
     buf_close(&c->in);
     buf_close(&c->out);
     hosts_free(&c->hl);
+    tls_ctx_free(c);
     core_unlock(c);
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
@@ -899,8 +942,11 @@ unsigned coord_interest(struct coord *c)
     if (c->fd >= 0) {
         if (c->phase == PH_TCP)
             ev = COORD_WRITE;
+        else if (c->phase == PH_TLS)
+            ev = COORD_READ | (c->tls_want_write ? COORD_WRITE : 0);
         else
-            ev = COORD_READ | (c->out.len ? COORD_WRITE : 0);
+            ev = COORD_READ |
+                 (c->out.len || c->tls_want_write ? COORD_WRITE : 0);
     }
     core_unlock(c);
     return ev;
@@ -916,6 +962,8 @@ int coord_timeout_ms(struct coord *c)
     } else if (c->fd < 0) {
         if (c->next_connect < d)
             d = c->next_connect;
+    } else if (tls_pending(c)) {
+        d = now;
     } else if (c->phase != PH_OPEN) {
         if (c->conn_deadline < d)
             d = c->conn_deadline;
@@ -933,6 +981,18 @@ int coord_timeout_ms(struct coord *c)
     if (ms < 0)
         ms = 0;
     return ms > 60000 ? 60000 : (int)ms;
+}
+
+int coord_last_error(struct coord *c, char *buf, size_t len)
+{
+    if (c == NULL)
+        return COORD_EINVAL;
+    core_lock(c);
+    int n = (int)strlen(c->last_err);
+    if (buf && len)
+        snprintf(buf, len, "%s", c->last_err);
+    core_unlock(c);
+    return n;
 }
 
 int coord_process(struct coord *c, unsigned events)

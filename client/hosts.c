@@ -1,5 +1,6 @@
 /* Connect strings: "h1:port,[v6]:port/chroot" into shuffled addresses. */
 #include <netdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,9 @@ static int add_addrs(struct hostlist *hl, const char *name, const char *port)
         memset(&grown[hl->n], 0, sizeof grown[hl->n]);
         memcpy(&grown[hl->n].addr, ai->ai_addr, ai->ai_addrlen);
         grown[hl->n].addrlen = ai->ai_addrlen;
+        snprintf(grown[hl->n].name, sizeof grown[hl->n].name, "%s", name);
+        snprintf(grown[hl->n].label, sizeof grown[hl->n].label,
+                 strchr(name, ':') ? "[%s]:%s" : "%s:%s", name, port);
         hl->n++;
     }
     freeaddrinfo(res);

@@ -18,6 +18,8 @@
 struct host {
     struct sockaddr_storage addr;
     socklen_t addrlen;
+    char name[256];  /* as written in the connect string (TLS name check) */
+    char label[280]; /* "name:port" for error messages */
 };
 
 /* Parsed connect string: hosts (shuffled) and chroot ("" for none). */
@@ -94,7 +96,13 @@ struct state_listener {
     void *ctx;
 };
 
-enum phase { PH_IDLE, PH_TCP, PH_HANDSHAKE, PH_OPEN };
+/* PH_TLS: TCP is up, the TLS handshake runs; the connect request waits in
+ * `out` until it completes. */
+enum phase { PH_IDLE, PH_TCP, PH_TLS, PH_HANDSHAKE, PH_OPEN };
+
+struct ssl_st;
+struct ssl_ctx_st;
+struct bio_method_st;
 
 struct coord {
     pthread_mutex_t mu; /* recursive: callbacks may call back in */
@@ -138,6 +146,14 @@ struct coord {
     struct watch *watches;
     bool closing;
 
+    /* TLS (tls.c); tls_ctx NULL = plain TCP. */
+    struct ssl_ctx_st *tls_ctx;
+    struct bio_method_st *tls_meth;
+    struct ssl_st *ssl; /* the connection's, while fd >= 0 */
+    bool tls_verify_name;
+    bool tls_want_write; /* the last SSL call wants the socket writable */
+    char last_err[320];  /* why the last connection attempt or link failed */
+
     int in_cb; /* callback depth (for misuse checks) */
     bool thread_on;
     bool thread_stop;
@@ -166,6 +182,23 @@ int core_add_auth(struct coord *c, const char *scheme, const void *data,
                   int32_t len, struct auth **out);
 /* Event-loop mode: runs the loop until *done or the deadline. */
 int core_drive(struct coord *c, bool *done, int64_t deadline);
+
+/* tls.c: TLS, and the socket I/O of every connection. */
+void core_error(struct coord *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int tls_ctx_new(struct coord *c, const struct coord_options *o);
+void tls_ctx_free(struct coord *c);
+/* A new SSL on c->fd for host h (name checks, SNI). */
+int tls_start(struct coord *c, const struct host *h);
+/* 1 done, 0 in progress (see tls_want_write), -1 failed (last_err set). */
+int tls_handshake(struct coord *c);
+void tls_close(struct coord *c);
+/* Decrypted bytes wait inside OpenSSL (poll will not show them). */
+bool tls_pending(const struct coord *c);
+/* > 0 bytes, -1 would block, 0 closed or failed (last_err set). */
+ssize_t conn_recv(struct coord *c, void *p, size_t n);
+/* > 0 bytes, -1 would block, -2 failed (last_err set). */
+ssize_t conn_send(struct coord *c, const void *p, size_t n);
 
 /* path.c: chroot handling. */
 /* Checks a user path and writes the server path to b. `seq`: allow the

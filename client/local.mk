@@ -5,9 +5,9 @@
 lib_LTLIBRARIES += client/libcoord.la
 client_libcoord_la_SOURCES = client/internal.h client/core.c client/hosts.c \
 	client/path.c client/watch.c client/ops.c client/txn.c client/sync.c \
-	client/thread.c
-client_libcoord_la_CFLAGS = $(AM_CFLAGS)
-client_libcoord_la_LIBADD = proto/libproto.la $(PTHREAD_LIBS)
+	client/thread.c client/tls.c
+client_libcoord_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
+client_libcoord_la_LIBADD = proto/libproto.la $(OPENSSL_LIBS) $(PTHREAD_LIBS)
 client_libcoord_la_LDFLAGS = -version-info 0:0:0 -no-undefined \
 	-export-symbols $(srcdir)/client/libcoord.sym
 EXTRA_client_libcoord_la_DEPENDENCIES = $(srcdir)/client/libcoord.sym

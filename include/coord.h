@@ -171,11 +171,25 @@ struct coord_options {
     const char *auth_scheme;
     const char *auth_data;
     bool read_only; /* accept a read-only server */
-    /* TLS: not implemented in this version; setting any of these makes
-     * coord_new fail with COORD_EUNIMPLEMENTED. */
+    /*
+     * TLS through OpenSSL (TLS 1.2 or later), on when `tls` is true or any
+     * tls_*_file is set; every host of the connect string is then a TLS
+     * port (coordd's secureClientPort). The server's certificate must chain
+     * to tls_ca_file (PEM; NULL = OpenSSL's default trust store) and name
+     * the host as written in the connect string (a DNS name or an IP
+     * address subjectAltName) unless tls_skip_name_check. tls_cert_file
+     * (PEM chain) and tls_key_file (PEM; NULL = inside tls_cert_file) are
+     * the optional client certificate: the server maps it to an `x509`
+     * identity. Files are read by coord_new; a bad one makes it fail with
+     * COORD_EINVAL and the reason in tls_error (if given).
+     */
+    bool tls;
     const char *tls_ca_file;
     const char *tls_cert_file;
     const char *tls_key_file;
+    bool tls_skip_name_check;
+    char *tls_error; /* may be NULL: coord_new writes why TLS set-up failed */
+    size_t tls_error_len;
     unsigned long seed; /* host shuffle and backoff jitter; 0 = random */
 };
 
@@ -185,8 +199,8 @@ void coord_options_init(struct coord_options *o);
 /*
  * Creates a handle and starts connecting (nothing blocks: the first
  * connect happens in coord_process or on the thread). *out is set on
- * success. Returns COORD_EINVAL for a bad connect string or options,
- * COORD_EUNIMPLEMENTED for TLS, COORD_ENOMEM.
+ * success. Returns COORD_EINVAL for a bad connect string or options
+ * (including unreadable TLS files), COORD_ENOMEM.
  */
 int coord_new(const struct coord_options *opts, struct coord **out);
 
@@ -231,6 +245,15 @@ const char *coord_state_name(int state);
 int64_t coord_session_id(struct coord *c, unsigned char *passwd);
 /* The negotiated session timeout, or 0 before the first connection. */
 int coord_session_timeout(struct coord *c);
+/*
+ * Why the last connection attempt or connection failed, as text ("connect
+ * to 127.0.0.1:2181: Connection refused", "TLS handshake with h:2281
+ * failed: certificate verify failed: ..."), copied to buf (NUL-terminated,
+ * truncated to len). Kept after a later success: it explains the most
+ * recent failure, if any. Returns the length of the whole text (0: no
+ * failure yet), or COORD_EINVAL for a NULL handle.
+ */
+int coord_last_error(struct coord *c, char *buf, size_t len);
 /* Sets the timeout of calls made from now on (ms, > 0); returns the old
  * one. A call whose reply has not come in time fails with
  * COORD_EOPERATIONTIMEOUT; the connection is kept. */

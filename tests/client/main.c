@@ -9,6 +9,7 @@ static CU_SuiteInfo suites[] = {
     {"watch", shared_start, shared_stop, NULL, NULL, watch_tests},
     {"session", NULL, NULL, NULL, session_teardown, session_tests},
     {"badserver", NULL, NULL, NULL, NULL, badserver_tests},
+    {"tls", tls_suite_start, tls_suite_stop, NULL, NULL, tls_tests},
     CU_SUITE_INFO_NULL,
 };
 

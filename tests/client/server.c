@@ -80,16 +80,24 @@ int srv_start(struct srv *s)
             dup2(fd, 1);
             dup2(fd, 2);
         }
-        execl(bin, bin, "-p", port, "-d", s->dir, "-a", "127.0.0.1",
-              "-o", "tickTime=200", "-o", "minSessionTimeout=400",
-              "-o", "maxSessionTimeout=10000",
-              "-o", "extendedTypesEnabled=true", (char *)NULL);
+        const char *argv[40] = {bin, "-p", port, "-d", s->dir, "-a",
+                                "127.0.0.1", "-o", "tickTime=200", "-o",
+                                "minSessionTimeout=400", "-o",
+                                "maxSessionTimeout=10000", "-o",
+                                "extendedTypesEnabled=true"};
+        int n = 15;
+        for (int i = 0; i < 8 && s->extra[i]; i++) {
+            argv[n++] = "-o";
+            argv[n++] = s->extra[i];
+        }
+        argv[n] = NULL;
+        execv(bin, (char *const *)argv);
         _exit(127);
     }
     s->pid = pid;
     long until = now_ms() + 10000;
     while (now_ms() < until) {
-        if (accepting(s->port))
+        if (accepting(s->port) && (s->tls_port == 0 || accepting(s->tls_port)))
             return 0;
         int st;
         if (waitpid(pid, &st, WNOHANG) == pid) {
@@ -124,7 +132,10 @@ void srv_cleanup(struct srv *s)
         if (system(cmd) != 0)
             fprintf(stderr, "could not remove %s\n", s->dir);
     }
-    memset(s, 0, sizeof *s);
+    s->pid = 0;
+    s->port = 0;
+    s->tls_port = 0;
+    s->dir[0] = '\0';
 }
 
 const char *srv_hosts(const struct srv *s, const char *suffix)

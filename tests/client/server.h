@@ -12,6 +12,10 @@ struct srv {
     pid_t pid;
     int port;
     char dir[256];
+    /* Optional: more zoo.cfg settings ("key=value", up to 8, NULL-ended)
+     * and a second port to wait for (secureClientPort). */
+    const char *extra[9];
+    int tls_port;
 };
 
 /* A port nobody listens on right now. */
@@ -46,6 +50,9 @@ extern CU_TestInfo ops_tests[];
 extern CU_TestInfo watch_tests[];
 extern CU_TestInfo session_tests[];
 extern CU_TestInfo badserver_tests[];
+extern CU_TestInfo tls_tests[];
+int tls_suite_start(void);
+int tls_suite_stop(void);
 void session_teardown(void);
 
 #endif
