@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,8 +25,6 @@
 #include "server/log.h"
 #include "server/server.h"
 
-/* An SSE client that lets this much pile up unread is dropped. */
-#define STREAM_QUEUE_MAX (1u << 20)
 #define KEEPALIVE_MS 15000
 #define LIST_LIMIT_DEFAULT 1000
 #define LIST_LIMIT_MAX 100000
@@ -49,6 +49,7 @@ struct stream {
     bool dropped;        /* too slow or shutting down: end the stream */
     struct buf q;        /* SSE bytes not yet handed to the daemon */
     json_t *events;      /* long poll: events seen so far */
+    size_t ev_bytes;     /* long poll: about what they take as JSON */
     int64_t last_send_ms;
     int64_t deadline_ms; /* long poll */
 };
@@ -107,8 +108,16 @@ struct rest {
     size_t cap, head, n;
     int64_t floor_zxid;       /* resuming from below this may have lost events */
     const char *adding_x509;  /* rest_add_connection: for on_connection */
+    bool adding;              /* ... and admitted already (on_accept_policy) */
     size_t n_conns;           /* open HTTP(S) connections */
+    size_t queue_max;         /* httpMaxQueuedBytes */
+    uint64_t streams_dropped; /* coord_http_streams_dropped */
+    uint64_t throttled;       /* coord_http_connections_throttled */
+    double tokens;            /* connectionThrottleRate's bucket, ours */
+    int64_t tokens_ms;        /* when it was last filled */
+    bool bucket_started;
     struct log_burst refused_log;
+    struct log_burst throttle_log;
 };
 
 static void rest_on_event(struct server *srv, struct source *src,
@@ -1176,13 +1185,63 @@ static void stream_drop_watch(struct stream *st)
     tree_watches_drop(st->rest->srv->tree, stream_id(st));
 }
 
+/* Cuts the connection under a stream: the daemon sees the socket fail at
+ * its next turn and closes it, whether or not the client reads. */
+static void stream_cut(struct stream *st)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(st->mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci)
+        shutdown(ci->connect_fd, SHUT_RDWR);
+}
+
+/* What a stream has that its client has not taken: our queue and the
+ * socket's send queue (the kernel's can hold megabytes on its own). */
+static size_t stream_unsent(const struct stream *st)
+{
+    size_t n = st->q.len;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(st->mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+    int outq = 0;
+    if (ci && ioctl(ci->connect_fd, SIOCOUTQ, &outq) == 0 && outq > 0)
+        n += (size_t)outq;
+    return n;
+}
+
+/* httpMaxQueuedBytes passed: a client that does not read is dropped, not
+ * buffered for ever. The queue goes now; the connection at the daemon's
+ * next turn. A long poll answers with a resync instead. */
+static void stream_overflow(struct stream *st)
+{
+    struct rest *r = st->rest;
+    uint64_t sid = (uint64_t)(uintptr_t)st;
+    log_warn("rest: dropping slow watch stream path=%s unsent=%zu max=%zu "
+             "stream=%" PRIx64,
+             st->path, st->poll ? st->ev_bytes : stream_unsent(st), r->queue_max,
+             sid);
+    r->streams_dropped++;
+    st->dropped = true;
+    stream_drop_watch(st);
+    buf_close(&st->q);
+    if (st->poll) {
+        st->poll->err = COORD_EAGAIN; /* events lost: the client resyncs */
+        json_array_clear(st->events);
+    } else {
+        stream_cut(st);
+    }
+}
+
 static void stream_emit(struct stream *st, int32_t type, const char *p,
                         size_t len, int64_t zxid)
 {
     if (st->dropped)
         return;
     if (st->poll) {
-        json_array_append_new(st->events, event_json(type, p, len, zxid));
+        st->ev_bytes += len + 64;
+        if (st->ev_bytes > st->rest->queue_max)
+            stream_overflow(st);
+        else
+            json_array_append_new(st->events, event_json(type, p, len, zxid));
         stream_wake(st);
         return;
     }
@@ -1194,12 +1253,8 @@ static void stream_emit(struct stream *st, int32_t type, const char *p,
     buf_printf(&st->q, "id: %" PRId64 "\nevent: %s\ndata: %s\n\n", zxid,
                ev_name(type), s);
     free(s);
-    if (st->q.err) {
-        log_warn("rest: dropping slow watch stream path=%s unsent=%zu",
-                 st->path, st->q.len);
-        st->dropped = true;
-        stream_drop_watch(st);
-    }
+    if (st->q.err || stream_unsent(st) > st->rest->queue_max)
+        stream_overflow(st);
     stream_wake(st);
 }
 
@@ -1332,7 +1387,7 @@ static struct stream *stream_new(struct hreq *hr, const char *path,
     st->plen = strlen(path);
     st->recursive = recursive;
     st->last_send_ms = server_mono_ms();
-    buf_init(&st->q, STREAM_QUEUE_MAX);
+    buf_init(&st->q, r->queue_max);
     struct buf rec, out;
     buf_init(&rec, (size_t)COORD_MAX_FRAME + 64);
     buf_init(&out, 4096);
@@ -1393,8 +1448,9 @@ static enum MHD_Result get_watch(struct hreq *hr)
     bool resync = since >= 0 && !replay(hr, st, since);
     if (wait >= 0) {
         /* long poll: answer now if history had something, else park */
-        if (resync || json_array_size(st->events) > 0 || wait == 0) {
-            hr->err = resync ? COORD_EAGAIN : 0;
+        if (resync || st->dropped || json_array_size(st->events) > 0 ||
+            wait == 0) {
+            hr->err = resync || st->dropped ? COORD_EAGAIN : 0;
             hr->ready = true;
             return MHD_YES; /* answered below, from the access handler */
         }
@@ -1410,12 +1466,12 @@ static enum MHD_Result get_watch(struct hreq *hr)
     }
     /* replayed events were queued before the stream had its comment line */
     struct buf head;
-    buf_init(&head, STREAM_QUEUE_MAX);
+    buf_init(&head, hr->rest->queue_max);
     buf_printf(&head, ": coord watch path=%.*s zxid=%" PRId64 "\n\n", 200,
                path, server_last_zxid(hr->rest->srv));
     if (st->q.len)
         buf_append(&head, st->q.base, st->q.len);
-    if (head.err == 0) {
+    if (head.err == 0 && !st->dropped) {
         buf_reset(&st->q);
         buf_append(&st->q, head.base, head.len);
     }
@@ -1580,6 +1636,19 @@ static enum MHD_Result snapshot_stream(struct hreq *hr)
     return rv;
 }
 
+/* mntr as the gateway renders it: the server's lines, then the gateway's
+ * own counters (the client port's mntr does not know them). */
+static void render_word(struct rest *r, const char *word, struct buf *text)
+{
+    fourlw_render(r->srv, word, text);
+    if (strcmp(word, "mntr") == 0)
+        buf_printf(text,
+                   "coord_http_streams_dropped\t%llu\n"
+                   "coord_http_connections_throttled\t%llu\n",
+                   (unsigned long long)r->streams_dropped,
+                   (unsigned long long)r->throttled);
+}
+
 static enum MHD_Result command(struct hreq *hr, const char *name)
 {
     struct server *srv = hr->rest->srv;
@@ -1632,7 +1701,7 @@ static enum MHD_Result command(struct hreq *hr, const char *name)
     }
     struct buf text;
     buf_init(&text, (size_t)1 << 28);
-    fourlw_render(srv, word, &text);
+    render_word(hr->rest, word, &text);
     if (strcmp(word, "ruok") == 0) {
         /* nothing more: the answer is that there was one */
     } else if (strcmp(word, "isro") == 0) {
@@ -1661,7 +1730,7 @@ static enum MHD_Result metrics(struct hreq *hr)
     struct buf text, out;
     buf_init(&text, (size_t)1 << 24);
     buf_init(&out, (size_t)1 << 24);
-    fourlw_render(hr->rest->srv, "mntr", &text);
+    render_word(hr->rest, "mntr", &text);
     const char *p = (const char *)text.base, *end = p + text.len;
     while (p && p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -1906,10 +1975,67 @@ int rest_add_connection(struct server *srv, int fd, const struct sockaddr *sa,
         return -1;
     }
     r->adding_x509 = x509;
+    r->adding = true;
     enum MHD_Result rv = MHD_add_connection(r->d, fd, sa, salen);
+    r->adding = false;
     r->adding_x509 = NULL;
     r->dirty = true;
     return rv == MHD_YES ? 0 : -1; /* the daemon closed fd on failure */
+}
+
+/*
+ * connectionThrottleRate on the gateway's ports: a bucket of their own
+ * (httpPort and httpsPort share it) with the client port's rate and
+ * burst. Not the client port's bucket: a reconnect storm of ZooKeeper
+ * clients, just when throttling matters, must not make /health and
+ * /metrics fail and leave the operator blind, and scrapes and probes must
+ * not take ZooKeeper clients' tokens. Refusals count in the server's
+ * coord_connections_throttled as well as the gateway's own counter.
+ */
+bool rest_throttle_admit(struct server *srv)
+{
+    const struct coord_config *cfg = srv->cfg;
+    struct rest *r = srv->rest;
+    if (cfg->connection_throttle_rate <= 0 || r == NULL)
+        return true;
+    int64_t now = server_mono_ms();
+    double burst = cfg->connection_throttle_burst;
+    if (!r->bucket_started) {
+        r->tokens = burst;
+        r->bucket_started = true;
+    } else {
+        r->tokens += (double)(now - r->tokens_ms) *
+                     cfg->connection_throttle_rate / 1000.0;
+        if (r->tokens > burst)
+            r->tokens = burst;
+    }
+    r->tokens_ms = now;
+    if (r->tokens >= 1.0) {
+        r->tokens -= 1.0;
+        return true;
+    }
+    srv->conns_throttled++;
+    r->throttled++;
+    uint64_t n;
+    if (log_burst_due(&r->throttle_log, &n))
+        log_warn("rest: http connections throttled n=%llu rate=%d burst=%d",
+                 (unsigned long long)n, cfg->connection_throttle_rate,
+                 cfg->connection_throttle_burst);
+    return false;
+}
+
+/* The daemon accepted a connection on httpPort: refused (closed at once)
+ * when the bucket is empty. HTTPS ones were admitted before their
+ * handshake (rest_tls.c). */
+static enum MHD_Result on_accept_policy(void *cls, const struct sockaddr *sa,
+                                        socklen_t salen)
+{
+    (void)sa;
+    (void)salen;
+    struct rest *r = cls;
+    if (r->adding)
+        return MHD_YES;
+    return rest_throttle_admit(r->srv) ? MHD_YES : MHD_NO;
 }
 
 static void run_daemon(struct rest *r)
@@ -1967,6 +2093,7 @@ int rest_start(struct server *srv)
         return COORD_ENOMEM;
     r->srv = srv;
     r->listen_fd = -1;
+    r->queue_max = (size_t)srv->cfg->http_max_queued_bytes;
     /* httpsPort alone: a daemon with no socket of its own */
     unsigned int flags =
         MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
@@ -1985,7 +2112,7 @@ int rest_start(struct server *srv)
         {MHD_OPTION_END, 0, NULL},
     };
     r->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_access, r,
+        flags, 0, on_accept_policy, r, on_access, r,
         MHD_OPTION_ARRAY, listen_opt, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, r, MHD_OPTION_NOTIFY_CONNECTION, on_connection, r,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
@@ -2104,6 +2231,45 @@ void rest_after_events(struct server *srv)
         run_daemon(r);
 }
 
+/* Whether the client of a parked connection has gone: the daemon does not
+ * watch suspended sockets, so a watcher that closes while nothing is sent
+ * would otherwise be noticed only by the next keep-alive or deadline. A
+ * byte it sent (pipelining) is left for the daemon. */
+static bool client_gone(struct MHD_Connection *mc)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci == NULL)
+        return false;
+    char c;
+    ssize_t n = recv(ci->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 ||
+           (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/* Each tick: parked watch streams and long polls whose client closed end
+ * now, and their watches go with them. */
+static void notice_closed(struct rest *r)
+{
+    for (struct stream *st = r->streams; st; st = st->next) {
+        if (st->dropped)
+            continue;
+        if (st->poll) {
+            if (st->poll->waiting && client_gone(st->mc)) {
+                st->dropped = true;
+                stream_drop_watch(st);
+                hreq_wake(st->poll);
+            }
+        } else if (st->suspended && client_gone(st->mc)) {
+            log_debug("rest: watch stream client gone path=%s", st->path);
+            st->dropped = true;
+            stream_drop_watch(st);
+            buf_close(&st->q);
+            stream_wake(st);
+        }
+    }
+}
+
 void rest_tick(struct server *srv, int64_t now)
 {
     struct rest *r = srv->rest;
@@ -2117,8 +2283,11 @@ void rest_tick(struct server *srv, int64_t now)
         } else if (!st->dropped && now - st->last_send_ms >= KEEPALIVE_MS) {
             buf_printf(&st->q, ": keepalive\n\n");
             st->last_send_ms = now;
+            if (st->q.err)
+                stream_overflow(st);
             stream_wake(st);
         }
     }
+    notice_closed(r);
     run_daemon(r);
 }

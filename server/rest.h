@@ -38,6 +38,12 @@ int rest_listen(const char *host, int port, const char *key);
  * certificate (NULL: none) for an x509 one. 0, or -1 with fd closed. */
 int rest_add_connection(struct server *srv, int fd, const struct sockaddr *sa,
                         socklen_t salen, const char *x509);
+/* connectionThrottleRate for a new HTTP or HTTPS connection: true when it
+ * may go on; false counts it (coord_connections_throttled and
+ * coord_http_connections_throttled) and the caller closes it. The
+ * gateway's ports share a bucket of their own, with the client port's
+ * rate and burst. */
+bool rest_throttle_admit(struct server *srv);
 
 /*
  * --- HTTPS on httpsPort (rest_tls.c, STYLE 3.13) ---

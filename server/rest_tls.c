@@ -345,6 +345,11 @@ static void proxy_accept(struct rest_tls *rt, int fd,
         close(fd);
         return;
     }
+    /* connectionThrottleRate: before any TLS work, as on the client port */
+    if (!rest_throttle_admit(srv)) {
+        close(fd);
+        return;
+    }
     struct proxy *p = calloc(1, sizeof *p);
     if (p == NULL) {
         close(fd);
