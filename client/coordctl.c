@@ -43,6 +43,9 @@ struct ctl {
     int timeout_ms;
     bool json;        /* --json given on the command line */
     bool debug;
+    bool tls;         /* --tls or any --tls-* file */
+    bool tls_skip_name;
+    const char *tls_ca, *tls_cert, *tls_key;
     bool tty;         /* the shell reads a terminal through libedit */
     char *histfile;
     int ncmds;        /* commands run, shown in the prompt */
@@ -426,9 +429,21 @@ static int connect_server(void)
     o.session_timeout_ms = g.timeout_ms;
     o.call_timeout_ms = g.timeout_ms;
     o.state_cb = on_state;
+    char tls_why[400] = "";
+    o.tls = g.tls;
+    o.tls_ca_file = g.tls_ca;
+    o.tls_cert_file = g.tls_cert;
+    o.tls_key_file = g.tls_key;
+    o.tls_skip_name_check = g.tls_skip_name;
+    o.tls_error = tls_why;
+    o.tls_error_len = sizeof tls_why;
     rc = coord_new(&o, &g.c);
     if (rc != 0) {
-        err("Invalid connect string \"%s\": %s", g.hosts, coord_strerror(rc));
+        if (tls_why[0])
+            err("%s", tls_why);
+        else
+            err("Invalid connect string \"%s\": %s", g.hosts,
+                coord_strerror(rc));
         return rc == COORD_EINVAL ? ST_USAGE : ST_CONN;
     }
     rc = coord_start_thread(g.c);
@@ -452,10 +467,16 @@ static int connect_server(void)
     state = g.state;
     pthread_mutex_unlock(&g.lock);
     if (state != COORD_CONNECTED) {
-        err("Connection to %s failed: %s after %d ms", g.hosts,
-            state == COORD_AUTH_FAILED ? "authentication failed"
-                                       : "no server answered",
-            g.timeout_ms);
+        char why[400];
+        if (state != COORD_AUTH_FAILED &&
+            coord_last_error(g.c, why, sizeof why) > 0)
+            err("Connection to %s failed after %d ms: %s", g.hosts,
+                g.timeout_ms, why);
+        else
+            err("Connection to %s failed: %s after %d ms", g.hosts,
+                state == COORD_AUTH_FAILED ? "authentication failed"
+                                           : "no server answered",
+                g.timeout_ms);
         return ST_CONN;
     }
     debug("connected, session 0x%llx, timeout %d ms",
@@ -1860,13 +1881,19 @@ static int shell(void)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: coordctl [-s hosts] [--timeout ms] [--json] [-d] "
+            "usage: coordctl [-s hosts] [--timeout ms] [--json] [-d] [--tls...] "
             "[command [args...]]\n"
             "  -s, --server HOSTS  connect string (default " DEFAULT_HOSTS
             ")\n"
             "  --timeout MS        session and call timeout (default %d)\n"
             "  --json              JSON output for read commands\n"
             "  -d, --debug         log connection states to stderr\n"
+            "  --tls               connect with TLS (CAs: the system's)\n"
+            "  --tls-ca FILE       TLS, trusting the CAs of this PEM file\n"
+            "  --tls-cert FILE     TLS client certificate (PEM)\n"
+            "  --tls-key FILE      its private key (default: in --tls-cert)\n"
+            "  --tls-skip-name-check  accept a certificate that does not "
+            "name the host\n"
             "Without a command, an interactive shell starts; "
             "`coordctl help` lists commands.\n",
             DEFAULT_TIMEOUT_MS);
@@ -1894,6 +1921,19 @@ int main(int argc, char **argv)
         } else if ((strcmp(o, "-s") == 0 || strcmp(o, "--server") == 0 ||
                     strcmp(o, "-server") == 0) && i + 1 < argc) {
             g.hosts = argv[++i];
+        } else if (strcmp(o, "--tls") == 0) {
+            g.tls = true;
+        } else if (strcmp(o, "--tls-skip-name-check") == 0) {
+            g.tls = g.tls_skip_name = true;
+        } else if (strcmp(o, "--tls-ca") == 0 && i + 1 < argc) {
+            g.tls = true;
+            g.tls_ca = argv[++i];
+        } else if (strcmp(o, "--tls-cert") == 0 && i + 1 < argc) {
+            g.tls = true;
+            g.tls_cert = argv[++i];
+        } else if (strcmp(o, "--tls-key") == 0 && i + 1 < argc) {
+            g.tls = true;
+            g.tls_key = argv[++i];
         } else if (strcmp(o, "--timeout") == 0 && i + 1 < argc) {
             if (parse_int(argv[++i], 1, INT_MAX / 2, &t) != 0) {
                 fprintf(stderr, "coordctl: invalid timeout: %s\n", argv[i]);

@@ -89,9 +89,27 @@ static const char *ssl_reason(char *buf, size_t len)
     return buf;
 }
 
+/* A file OpenSSL is to read: say plainly if it cannot be opened. */
+static bool readable(struct coord *c, const char *what, const char *file)
+{
+    FILE *f = fopen(file, "r");
+    if (f == NULL) {
+        core_error(c, "TLS: cannot read %s %s: %s", what, file,
+                   strerror(errno));
+        return false;
+    }
+    fclose(f);
+    return true;
+}
+
 int tls_ctx_new(struct coord *c, const struct coord_options *o)
 {
     char why[160];
+    if ((o->tls_ca_file && !readable(c, "CA file", o->tls_ca_file)) ||
+        (o->tls_cert_file &&
+         !readable(c, "certificate file", o->tls_cert_file)) ||
+        (o->tls_key_file && !readable(c, "key file", o->tls_key_file)))
+        return COORD_EINVAL;
     c->tls_verify_name = !o->tls_skip_name_check;
     c->tls_meth = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
                                "coord socket");
@@ -222,8 +240,7 @@ static void tls_fail(struct coord *c, const char *what, int ret)
     if (strstr(why, "certificate required") ||
         (strstr(why, "handshake failure") && SSL_get_certificate(c->ssl) ==
                                                  NULL))
-        hint = " (the server asks for a client certificate: set "
-               "tls_cert_file)";
+        hint = " (the server requires a client certificate)";
     core_error(c, "TLS %s with %s failed: %s%s", what,
                c->hl.hosts[c->host_next].label, why, hint);
 }
