@@ -58,6 +58,7 @@ enum hkind {
     K_NONE,
     K_CREATE,
     K_SET,
+    K_SETACL,
     K_DELETE,
     K_MULTI,
     K_SESSION_NEW,
@@ -676,6 +677,8 @@ static struct req *new_req(struct hreq *hr, int32_t type)
 
 static void fatal_log(struct server *srv, int rv)
 {
+    if (rv == COORD_ECONNECTIONLOSS)
+        return; /* an ensemble server without a quorum: not fatal */
     log_error("rest: cannot log txn err=%s", coord_strerror(rv));
     srv->running = false;
     srv->exit_code = 1;
@@ -793,6 +796,82 @@ static enum MHD_Result put_znode(struct hreq *hr, const char *path)
         err = session_of(hr->rest, hr->parsed.session, &sid, NULL);
     enum MHD_Result res = err != 0 ? send_error(hr, err, hr->parsed.msg)
                                    : submit(hr, K_SET, sid, COORD_OP_SETDATA,
+                                            &rec);
+    buf_close(&rec);
+    return res;
+}
+
+/* --- ACLs ---------------------------------------------------------------- */
+
+/* Permission bits as zkCli prints them ("cdrwa" order). */
+static json_t *perms_json(int32_t perms)
+{
+    static const struct {
+        int32_t bit;
+        char c;
+    } ORDER[] = {{COORD_PERM_CREATE, 'c'}, {COORD_PERM_DELETE, 'd'},
+                 {COORD_PERM_READ, 'r'},   {COORD_PERM_WRITE, 'w'},
+                 {COORD_PERM_ADMIN, 'a'}};
+    char s[8];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof ORDER / sizeof ORDER[0]; i++)
+        if (perms & ORDER[i].bit)
+            s[n++] = ORDER[i].c;
+    return json_stringn(s, n);
+}
+
+/* GET /v1/acl{path}: {path, acl: [{scheme, id, perms}], stat}. */
+static enum MHD_Result get_acl(struct hreq *hr, const char *path)
+{
+    struct buf rec, out;
+    buf_init(&rec, (size_t)COORD_MAX_FRAME + 64);
+    buf_init(&out, (size_t)1 << 30);
+    jute_put_str(&rec, jute_cstr(path));
+    int err = read_op(hr, COORD_OP_GETACL, &rec, &out, 0);
+    enum MHD_Result res;
+    if (err != 0) {
+        res = send_error(hr, err, NULL);
+    } else {
+        struct jute_r r;
+        jute_r_init(&r, out.base, out.len);
+        json_t *a = json_array();
+        int32_t n = jute_get_int(&r);
+        for (int32_t i = 0; i < n && r.err == 0; i++) {
+            struct coord_acl acl;
+            if (coord_get_acl(&r, &acl) != 0)
+                break;
+            json_array_append_new(
+                a, json_pack("{s:o, s:o, s:o}", "scheme", jstr(acl.id.scheme),
+                             "id", jstr(acl.id.id), "perms",
+                             perms_json(acl.perms)));
+        }
+        struct coord_stat st;
+        if (r.err != 0 || coord_get_stat(&r, &st) != 0) {
+            json_decref(a);
+            res = send_error(hr, COORD_ESYSTEM, NULL);
+        } else {
+            res = send_json(hr->mc, MHD_HTTP_OK,
+                            json_pack("{s:s, s:o, s:o}", "path", path, "acl", a,
+                                      "stat", stat_json(&st)));
+        }
+    }
+    buf_close(&rec);
+    buf_close(&out);
+    return res;
+}
+
+/* PUT /v1/acl{path}?version=N: setACL, compare-and-set on aversion. */
+static enum MHD_Result put_acl(struct hreq *hr, const char *path)
+{
+    long long version = -1;
+    if (int_arg(hr->mc, "version", -1, INT32_MAX, &version) != 0)
+        return send_error(hr, COORD_EBADARGUMENTS, "bad version");
+    struct buf rec;
+    buf_init(&rec, (size_t)hr->rest->srv->cfg->jute_maxbuffer);
+    int err = rest_json_setacl((const char *)hr->body.base, hr->body.len, path,
+                               (int32_t)version, &rec, &hr->parsed);
+    enum MHD_Result res = err != 0 ? send_error(hr, err, hr->parsed.msg)
+                                   : submit(hr, K_SETACL, 0, COORD_OP_SETACL,
                                             &rec);
     buf_close(&rec);
     return res;
@@ -1060,6 +1139,7 @@ static enum MHD_Result answer(struct hreq *hr)
         return rv;
     }
     case K_SET:
+    case K_SETACL:
         coord_get_stat(&r, &st);
         return send_json(mc, MHD_HTTP_OK,
                          json_pack("{s:s, s:o}", "path", hr->path, "stat",
@@ -1798,6 +1878,20 @@ static enum MHD_Result route(struct hreq *hr, const char *url,
             return post_znode(hr, path);
         if (is(method, MHD_HTTP_METHOD_DELETE))
             return delete_znode(hr, path);
+        return not_allowed(hr);
+    }
+    if (strncmp(url, "/v1/acl", 7) == 0 && (url[7] == '\0' || url[7] == '/')) {
+        const char *path = url[7] && url[8] ? url + 7 : "/";
+        if (coord_path_validate(path, strlen(path)) != 0)
+            return send_error(hr, COORD_EBADARGUMENTS, "bad path");
+        free(hr->path);
+        hr->path = strdup(path);
+        if (hr->path == NULL)
+            return MHD_NO;
+        if (is(method, MHD_HTTP_METHOD_GET))
+            return get_acl(hr, path);
+        if (is(method, MHD_HTTP_METHOD_PUT))
+            return put_acl(hr, path);
         return not_allowed(hr);
     }
     if (strcmp(url, "/v1/sessions") == 0)

@@ -92,6 +92,10 @@ int rest_json_set(const char *body, size_t len, const char *path,
  * {op: create|set|delete|check, path, ...}. */
 int rest_json_multi(const char *body, size_t len, struct buf *rec,
                     struct rest_parsed *out);
+/* PUT /v1/acl{path}: [{perms, scheme, id}] or {acl: [...], version}; the
+ * query's version (-1 any) unless the body gives one. */
+int rest_json_setacl(const char *body, size_t len, const char *path,
+                     int32_t version, struct buf *rec, struct rest_parsed *out);
 /* POST /v1/sessions: {timeout} (optional). */
 int rest_json_session(const char *body, size_t len, struct rest_parsed *out);
 

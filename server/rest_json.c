@@ -475,3 +475,33 @@ int rest_json_session(const char *body, size_t len, struct rest_parsed *out)
     json_decref(j);
     return rv;
 }
+
+int rest_json_setacl(const char *body, size_t len, const char *path,
+                     int32_t version, struct buf *rec, struct rest_parsed *out)
+{
+    int rv;
+    json_t *j = load(body, len, out, &rv);
+    if (j == NULL)
+        return rv;
+    /* a bare array is the ACL; an object gives it as "acl" */
+    json_t *o = json_is_array(j) ? json_pack("{s:O}", "acl", j) : json_incref(j);
+    int64_t v = version;
+    if (o == NULL) {
+        rv = fail(out, COORD_ENOMEM, "%s", "out of memory");
+    } else if (!json_is_object(o)) {
+        rv = fail(out, COORD_EBADARGUMENTS, "%s",
+                  "body must be an ACL array or {acl, version}");
+    } else if (!json_is_array(json_object_get(o, "acl"))) {
+        rv = fail(out, COORD_EINVALIDACL, "%s", "acl must be an array");
+    } else if ((rv = get_int(o, "version", -1, INT32_MAX, &v, out)) == 0) {
+        out->op = COORD_OP_SETACL;
+        jute_put_str(rec, jute_cstr(path));
+        if ((rv = put_acl(o, rec, out)) == 0) {
+            jute_put_int(rec, (int32_t)v);
+            rv = finish(rec, out);
+        }
+    }
+    json_decref(o);
+    json_decref(j);
+    return rv;
+}
