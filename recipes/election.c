@@ -16,6 +16,7 @@ struct coord_election {
     pthread_t th;
     bool started, stop, leader, lost;
     bool thread_done;
+    int final_rc; /* a final state's code, seen by a latch's listener */
 };
 
 struct coord_latch {
@@ -230,14 +231,44 @@ int coord_latch_start(struct coord_latch *l)
     return coord_election_start(l->e);
 }
 
+/* A state listener of an awaiting latch: records a final state and wakes
+ * the waiters. It runs with the handle's mutex held and takes only e->mu;
+ * no libcoord call is ever made with e->mu held. */
+static void latch_on_state(struct coord *c, int state, void *ctx)
+{
+    (void)c;
+    struct coord_election *e = ctx;
+    pthread_mutex_lock(&e->mu);
+    if (state == COORD_LOST)
+        e->final_rc = COORD_ESESSIONEXPIRED;
+    else if (state == COORD_AUTH_FAILED)
+        e->final_rc = COORD_EAUTHFAILED;
+    else if (state == COORD_CLOSED)
+        e->final_rc = COORD_ECLOSED;
+    pthread_cond_broadcast(&e->cv);
+    pthread_mutex_unlock(&e->mu);
+}
+
+/*
+ * Sleeps on e->cv until something changes, with no periodic wake-up: the
+ * election thread broadcasts when leadership is taken (its lock waits on a
+ * watch of the predecessor's node) and when it ends, and the state listener
+ * when the handle's state changes.
+ */
 int coord_latch_await(struct coord_latch *l, int timeout_ms)
 {
     struct coord_election *e = l->e;
     int64_t deadline = deadline_after(timeout_ms);
-    int rc = 0;
+    int id = 0;
+    int rc = coord_add_state_listener(e->c, latch_on_state, e, &id);
+    if (rc)
+        return rc;
+    int final = final_code(e->c); /* a final state reached before */
     pthread_mutex_lock(&e->mu);
+    if (final)
+        e->final_rc = final;
     while (!e->leader) {
-        if ((rc = final_code(e->c)) != 0)
+        if ((rc = e->final_rc) != 0)
             break;
         if (e->thread_done || !e->started) {
             rc = COORD_ECLOSED;
@@ -248,16 +279,25 @@ int coord_latch_await(struct coord_latch *l, int timeout_ms)
             rc = timeout_ms == 0 ? COORD_EAGAIN : COORD_EOPERATIONTIMEOUT;
             break;
         }
-        int64_t wait = deadline >= 0 && deadline - now < 100 ? deadline - now
-                                                             : 100;
+        if (deadline < 0) {
+            pthread_cond_wait(&e->cv, &e->mu);
+            continue;
+        }
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t ns = ts.tv_nsec + wait * 1000000;
+        int64_t ns = ts.tv_nsec + (deadline - now) * 1000000;
         ts.tv_sec += ns / 1000000000;
         ts.tv_nsec = ns % 1000000000;
         pthread_cond_timedwait(&e->cv, &e->mu, &ts);
     }
     pthread_mutex_unlock(&e->mu);
+    coord_remove_state_listener(e->c, id);
+    if (rc == COORD_ECLOSED) {
+        /* The election thread ended because the session did. */
+        int f = final_code(e->c);
+        if (f)
+            rc = f;
+    }
     return rc;
 }
 

@@ -1,6 +1,7 @@
 /* Leader election and latch: one leader, handover on stop, expiry and kill. */
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -185,7 +186,80 @@ static void latch_passes_on_close(void)
     coord_free(b);
 }
 
+struct awaiter {
+    struct coord_latch *l;
+    int timeout, rc;
+    long done_ms;
+};
+
+static void *await_main(void *arg)
+{
+    struct awaiter *w = arg;
+    w->rc = coord_latch_await(w->l, w->timeout);
+    __atomic_store_n(&w->done_ms, rnow_ms(), __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+static long final_at;
+static void note_final(struct coord *c, int state, void *ctx)
+{
+    (void)c;
+    (void)ctx;
+    if (state == COORD_AUTH_FAILED)
+        __atomic_store_n(&final_at, rnow_ms(), __ATOMIC_SEQ_CST);
+}
+
+/* await sleeps on watch-driven wake-ups, not a poll: it returns within
+ * 50 ms of the leader's node going, and of the session's end. */
+static void latch_wakes_promptly(void)
+{
+    struct coord *a = rclient(4000), *b = rclient(4000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    struct coord_latch *la, *lb;
+    CHECK_EQ_INT(coord_latch_new(a, "/elect/prompt", "a", &la), 0);
+    CHECK_EQ_INT(coord_latch_new(b, "/elect/prompt", "b", &lb), 0);
+    CHECK_EQ_INT(coord_latch_start(la), 0);
+    CHECK_EQ_INT(coord_latch_await(la, 5000), 0);
+    CHECK_EQ_INT(coord_latch_start(lb), 0);
+    struct awaiter w = {lb, 10000, 1, 0};
+    pthread_t th;
+    CHECK_EQ_INT_FATAL(pthread_create(&th, NULL, await_main, &w), 0);
+    sleep_ms(300);
+    CHECK_EQ_INT(__atomic_load_n(&w.done_ms, __ATOMIC_SEQ_CST), 0);
+    coord_latch_free(la); /* its node is deleted (durably) on return */
+    long freed = rnow_ms();
+    pthread_join(th, NULL);
+    CHECK_EQ_INT(w.rc, 0);
+    long lag = w.done_ms - freed;
+    fprintf(stderr, "[latch woke %ld ms after the leader left] ", lag);
+    CHECK_TRUE(lag < 50);
+    CHECK_TRUE(coord_latch_has_leadership(lb));
+
+    /* Now a (second) latch of b's waits behind lb; b's session ends. */
+    struct coord_latch *lc;
+    CHECK_EQ_INT(coord_latch_new(b, "/elect/prompt", "c", &lc), 0);
+    CHECK_EQ_INT(coord_latch_start(lc), 0);
+    CHECK_EQ_INT(coord_add_state_listener(b, note_final, NULL, NULL), 0);
+    struct awaiter w2 = {lc, -1, 1, 0};
+    CHECK_EQ_INT_FATAL(pthread_create(&th, NULL, await_main, &w2), 0);
+    sleep_ms(300);
+    CHECK_EQ_INT(__atomic_load_n(&w2.done_ms, __ATOMIC_SEQ_CST), 0);
+    /* coordd refuses an unknown scheme: the handle goes AUTH_FAILED. */
+    CHECK_EQ_INT(coord_add_auth(b, "no-such-scheme", "x", 1, NULL, NULL), 0);
+    pthread_join(th, NULL);
+    CHECK_EQ_INT(w2.rc, COORD_EAUTHFAILED);
+    lag = w2.done_ms - __atomic_load_n(&final_at, __ATOMIC_SEQ_CST);
+    fprintf(stderr, "[and %ld ms after the session ended] ", lag);
+    CHECK_TRUE(final_at > 0 && lag < 50);
+    coord_latch_free(lc);
+    coord_latch_free(lb);
+    coord_free(a);
+    coord_free(b);
+}
+
 CU_TestInfo election_tests[] = {
+    {"latch wakes promptly", latch_wakes_promptly},
     {"leadership passes on stop and on expiry",
      leadership_passes_on_stop_and_on_expiry},
     {"killed leader is replaced within session timeout",
