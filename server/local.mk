@@ -20,11 +20,11 @@ server_libserver_la_SOURCES = server/server.h server/server.c \
 	server/conn.c server/session.c server/auth.c server/fourlw.c \
 	server/tls.h server/tls.c \
 	server/rest.h server/rest.c server/rest_json.c \
-	server/rest_tls.c
+	server/rest_tls.c server/rest_admin.c server/ensemble.h server/ensemble.c
 server_libserver_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(MHD_CFLAGS) \
 	$(JANSSON_CFLAGS)
 server_libserver_la_LIBADD = server/libstore.la server/libconfig.la \
-	tree/libtree.la proto/libproto.la $(OPENSSL_LIBS) $(MHD_LIBS) \
+	zab/libzab.la tree/libtree.la proto/libproto.la $(OPENSSL_LIBS) $(MHD_LIBS) \
 	$(JANSSON_LIBS) $(PTHREAD_LIBS)
 
 sbin_PROGRAMS += server/coordd

@@ -1779,29 +1779,26 @@ static enum MHD_Result command(struct hreq *hr, const char *name)
         }
         return send_json(hr->mc, MHD_HTTP_OK, o);
     }
-    struct buf text;
-    buf_init(&text, (size_t)1 << 28);
-    render_word(hr->rest, word, &text);
-    if (strcmp(word, "ruok") == 0) {
+    /* structured from the server's state, not the words' text */
+    if (strcmp(word, "cons") == 0) {
+        rest_admin_cons(srv, o);
+    } else if (strcmp(word, "wchc") == 0) {
+        rest_admin_wchc(srv, o);
+    } else if (strcmp(word, "wchp") == 0) {
+        rest_admin_wchp(srv, o);
+    } else if (strcmp(word, "dump") == 0) {
+        rest_admin_dump(srv, o);
+    } else if (strcmp(word, "ruok") == 0) {
         /* nothing more: the answer is that there was one */
     } else if (strcmp(word, "isro") == 0) {
         json_object_set_new(o, "read_only", json_false());
-    } else if (strcmp(word, "cons") == 0 || strcmp(word, "wchc") == 0 ||
-               strcmp(word, "wchp") == 0 || strcmp(word, "dump") == 0) {
-        json_t *lines = json_array();
-        const char *p = (const char *)text.base, *end = p + text.len;
-        while (p && p < end) {
-            const char *nl = memchr(p, '\n', (size_t)(end - p));
-            const char *e = nl ? nl : end;
-            if (e > p)
-                json_array_append_new(lines, json_stringn(p, (size_t)(e - p)));
-            p = e + 1;
-        }
-        json_object_set_new(o, "lines", lines);
     } else {
+        struct buf text;
+        buf_init(&text, (size_t)1 << 28);
+        render_word(hr->rest, word, &text);
         parse_lines(o, (const char *)text.base, text.len);
+        buf_close(&text);
     }
-    buf_close(&text);
     return send_json(hr->mc, MHD_HTTP_OK, o);
 }
 

@@ -46,6 +46,20 @@ int rest_add_connection(struct server *srv, int fd, const struct sockaddr *sa,
 bool rest_throttle_admit(struct server *srv);
 
 /*
+ * --- structured admin commands (rest_admin.c) ---
+ * Each adds its members to o (a jansson object), from the server's state,
+ * as ZooKeeper's AdminServer names them: cons {connections,
+ * secure_connections}, wchc {session_id_to_watched_paths}, wchp
+ * {path_to_session_ids}, dump {expiry_time_to_session_ids,
+ * session_id_to_ephemeral_paths}.
+ */
+struct json_t;
+void rest_admin_cons(struct server *srv, struct json_t *o);
+void rest_admin_wchc(struct server *srv, struct json_t *o);
+void rest_admin_wchp(struct server *srv, struct json_t *o);
+void rest_admin_dump(struct server *srv, struct json_t *o);
+
+/*
  * --- HTTPS on httpsPort (rest_tls.c, STYLE 3.13) ---
  * TLS is accepted and terminated in coordd's loop with the server's OpenSSL
  * context (srv->tls_ctx, the secure client port's; a SIGHUP reload applies
