@@ -633,14 +633,14 @@ static int snap_put(void *ctx, const void *p, size_t n)
 /* In the child: 0, 1 if save failed, 2 on an I/O error (its exit status). */
 static int snap_write(struct store *s, int64_t zxid, uint8_t *buf,
                       int (*save)(void *ctx, store_out_fn out, void *out_ctx),
-                      void *ctx)
+                      void *ctx, bool child)
 {
     char name[NAME_MAX_LEN], tmp[NAME_MAX_LEN + 4];
     name_of(name, "snapshot.", zxid);
     snprintf(tmp, sizeof tmp, "%s.tmp", name);
     struct snap_out o = {.buf = buf, .pace = s->fsync};
     /* Serialising a large tree takes CPU the event loop also needs. */
-    if (nice(10) < 0) {
+    if (child && nice(10) < 0) {
         /* not fatal: the snapshot is then just written at full priority */
     }
     o.fd = openat(s->data_dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
@@ -728,7 +728,7 @@ int store_snapshot(struct store *s, int64_t zxid,
          * of milliseconds, which the event loop should not wait for. Only
          * files older than the oldest kept snapshot go, never the segment
          * the writer thread appends to. */
-        int code = snap_write(s, zxid, buf, save, ctx);
+        int code = snap_write(s, zxid, buf, save, ctx, true);
         if (code == 0 && s->purge)
             purge(s);
         _exit(code);
@@ -1135,6 +1135,8 @@ static int replay_log(struct store *s, struct scan *sc, const int64_t *segs,
     return 0;
 }
 
+static int drop_log_locked(struct store *s);
+
 /* Leftovers of snapshots that were being written when the server stopped. */
 static void remove_tmp(struct store *s)
 {
@@ -1204,6 +1206,20 @@ int store_recover(struct store *s,
     rc = replay_log(s, &sc, segs, from, ng);
     if (rc != 0)
         goto err_free_segs;
+    if (ng > 0 && loaded && sc.last_seen < sc.snap_zxid) {
+        /* The log ends below the snapshot (an installed snapshot whose old
+         * log was being dropped): appends after the snapshot would leave a
+         * hole in it, so it starts again, empty. */
+        log_info("store: log ends below snapshot=0x%" PRIx64
+                 ", starting a new log",
+                 (uint64_t)sc.snap_zxid);
+        pthread_mutex_lock(&s->mu);
+        rc = drop_log_locked(s);
+        pthread_mutex_unlock(&s->mu);
+        if (rc != 0)
+            goto err_free_segs;
+        sc.last_seen = -1;
+    }
 
     s->recovered = true;
     s->last_snap = sc.snap_zxid;
@@ -1222,4 +1238,231 @@ err_free_segs:
 err_free_snaps:
     free(snaps);
     return rc;
+}
+
+/* ---- what an ensemble needs: truncation, installed snapshots, epochs ---- */
+
+/* Blocks until the writer has made everything appended durable (or failed);
+ * returns with mu held and the writer idle. */
+static int lock_idle(struct store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    while (!s->failed && (s->open->len > 0 || !s->writer_idle)) {
+        pthread_mutex_unlock(&s->mu);
+        usleep(200);
+        pthread_mutex_lock(&s->mu);
+    }
+    return s->failed ? COORD_EIO : 0;
+}
+
+/* Offset of the first record above zxid in a mapped segment, and the zxid of
+ * the record before it (or -1). */
+static uint64_t seg_cut_point(const struct map *m, int64_t zxid,
+                              int64_t *kept_last)
+{
+    uint64_t p = SEG_HDR;
+    *kept_last = -1;
+    while (p + REC_HDR <= m->size) {
+        uint32_t len = get32(m->p + p);
+        if (len < 8 || len > m->size - p - 8)
+            break;
+        int64_t z = (int64_t)get64(m->p + p + 8);
+        if (z > zxid)
+            break;
+        *kept_last = z;
+        p += 8 + (uint64_t)len;
+    }
+    return p;
+}
+
+/* Removes records above zxid: newer segments go first, newest first, so a
+ * crash at any point leaves a prefix of the log. With mu held, writer idle.
+ * *last is the zxid of the last record kept (-1 if none). */
+static int truncate_locked(struct store *s, int64_t zxid, int64_t *last)
+{
+    *last = -1;
+    if (s->seg_fd >= 0) {
+        close(s->seg_fd);
+        s->seg_fd = -1;
+    }
+    int64_t *segs;
+    size_t n;
+    int rc = list_files(s->log_dirfd, "log.", &segs, &n);
+    if (rc != 0)
+        return rc;
+    char name[NAME_MAX_LEN];
+    for (size_t i = n; i-- > 0 && rc == 0;) {
+        name_of(name, "log.", segs[i]);
+        if (segs[i] > zxid) {
+            if (unlinkat(s->log_dirfd, name, 0) != 0 && errno != ENOENT)
+                rc = COORD_EIO;
+            continue;
+        }
+        struct map m;
+        if (map_open(s->log_dirfd, name, &m) != 0) {
+            rc = COORD_EIO;
+            break;
+        }
+        uint64_t cut = m.size >= SEG_HDR ? seg_cut_point(&m, zxid, last)
+                                         : 0;
+        uint64_t size = m.size;
+        map_close(&m);
+        int fd = openat(s->log_dirfd, name, O_RDWR | O_CLOEXEC);
+        if (fd < 0 || (cut < size && ftruncate(fd, (off_t)cut) != 0) ||
+            (s->fsync && fsync(fd) != 0)) {
+            if (fd >= 0)
+                close(fd);
+            rc = COORD_EIO;
+            break;
+        }
+        if (cut < SEG_HDR) {
+            close(fd);
+            unlinkat(s->log_dirfd, name, 0);
+            continue;
+        }
+        /* The writer continues in this segment, right after what is kept. */
+        memcpy(s->seg_name, name, sizeof name);
+        s->seg_fd = fd;
+        s->seg_off = cut;
+        s->seg_alloc = cut;
+        break;
+    }
+    free(segs);
+    if (rc == 0 && sync_dir(s, s->log_dirfd) != 0)
+        rc = COORD_EIO;
+    if (rc != 0) {
+        log_error("store: cannot truncate the log zxid=0x%" PRIx64
+                  " error=\"%s\"",
+                  (uint64_t)zxid, strerror(errno));
+        s->failed = true;
+        return rc;
+    }
+    s->last_zxid = *last > 0 ? *last : 0;
+    s->durable = s->last_zxid;
+    return 0;
+}
+
+int store_truncate(struct store *s, int64_t zxid)
+{
+    assert(s->recovered);
+    int rc = lock_idle(s);
+    int64_t last = -1;
+    if (rc == 0)
+        rc = truncate_locked(s, zxid, &last);
+    pthread_mutex_unlock(&s->mu);
+    if (rc == 0)
+        log_info("store: log truncated zxid=0x%" PRIx64 " last=0x%" PRIx64,
+                 (uint64_t)zxid, (uint64_t)(last > 0 ? last : 0));
+    return rc;
+}
+
+/* Unlinks every segment, newest first. With mu held, writer idle. */
+static int drop_log_locked(struct store *s)
+{
+    if (s->seg_fd >= 0) {
+        close(s->seg_fd);
+        s->seg_fd = -1;
+    }
+    int64_t *segs;
+    size_t n;
+    int rc = list_files(s->log_dirfd, "log.", &segs, &n);
+    if (rc != 0)
+        return rc;
+    char name[NAME_MAX_LEN];
+    for (size_t i = n; i-- > 0;) {
+        name_of(name, "log.", segs[i]);
+        if (unlinkat(s->log_dirfd, name, 0) != 0 && errno != ENOENT)
+            rc = COORD_EIO;
+    }
+    free(segs);
+    if (rc == 0 && sync_dir(s, s->log_dirfd) != 0)
+        rc = COORD_EIO;
+    return rc;
+}
+
+int store_install_snapshot(struct store *s, int64_t zxid,
+                           int (*save)(void *ctx, store_out_fn out,
+                                       void *out_ctx),
+                           void *ctx)
+{
+    assert(s->recovered);
+    uint8_t *buf = malloc(SNAP_BUF);
+    if (buf == NULL)
+        return COORD_ENOMEM;
+    int rc = lock_idle(s);
+    int64_t last = -1;
+    /* First the log loses what the image replaces (a prefix remains at any
+     * crash), then the image is written; a log left ending below it would
+     * leave a hole once appends resume after it, so it goes too. */
+    if (rc == 0)
+        rc = truncate_locked(s, zxid, &last);
+    if (rc == 0 && snap_write(s, zxid, buf, save, ctx, false) != 0)
+        rc = COORD_EIO;
+    if (rc == 0 && last != zxid)
+        rc = drop_log_locked(s);
+    if (rc == 0) {
+        s->last_zxid = zxid;
+        s->durable = zxid;
+        s->last_snap = zxid;
+    } else {
+        s->failed = true;
+    }
+    pthread_mutex_unlock(&s->mu);
+    free(buf);
+    if (rc != 0)
+        log_error("store: cannot install snapshot zxid=0x%" PRIx64
+                  " error=\"%s\"",
+                  (uint64_t)zxid, strerror(errno));
+    else
+        log_info("store: installed snapshot zxid=0x%" PRIx64
+                 " log_kept=%s",
+                 (uint64_t)zxid, last == zxid ? "yes" : "no");
+    return rc;
+}
+
+int store_read_epoch(struct store *s, const char *name, uint32_t *epoch)
+{
+    *epoch = 0;
+    int fd = openat(s->data_dirfd, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : COORD_EIO;
+    char text[32];
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0)
+        return COORD_ECORRUPT;
+    text[n] = '\0';
+    char *end;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (end == text || (*end != '\0' && *end != '\n') || v > UINT32_MAX) {
+        log_error("store: bad epoch file=%s", name);
+        return COORD_ECORRUPT;
+    }
+    *epoch = (uint32_t)v;
+    return 0;
+}
+
+int store_write_epoch(struct store *s, const char *name, uint32_t epoch)
+{
+    char tmp[64], text[32];
+    snprintf(tmp, sizeof tmp, "%s.tmp", name);
+    int len = snprintf(text, sizeof text, "%u\n", epoch);
+    int fd = openat(s->data_dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                    0644);
+    bool ok = fd >= 0 && write_all(fd, text, (size_t)len, -1) == 0 &&
+              (!s->fsync || fsync(fd) == 0);
+    if (fd >= 0 && close(fd) != 0)
+        ok = false;
+    if (!ok || renameat(s->data_dirfd, tmp, s->data_dirfd, name) != 0 ||
+        sync_dir(s, s->data_dirfd) != 0) {
+        log_error("store: cannot write file=%s error=\"%s\"", name,
+                  strerror(errno));
+        return COORD_EIO;
+    }
+    return 0;
+}
+
+int64_t store_last_appended(const struct store *s)
+{
+    return s->last_zxid;
 }

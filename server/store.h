@@ -86,6 +86,31 @@ int store_snapshot(struct store *s, int64_t zxid,
  * old files. Call now and then (the loop does, once a second). */
 void store_poll(struct store *s);
 
+/*
+ * Ensemble (server/ensemble.c). Each waits until everything appended is
+ * durable first, then works synchronously on the loop thread; rare (a sync
+ * with a new leader). On failure the store is failed (COORD_EIO after).
+ *
+ * store_truncate: removes every log record above zxid; later appends may
+ *   reuse zxids above it.
+ * store_install_snapshot: makes the image save() writes the snapshot at zxid
+ *   (a state received from the leader): the log loses what is above zxid,
+ *   the snapshot is written and synced, and a log that then ends below zxid
+ *   is dropped, so appends continue right after the image.
+ * store_read_epoch / store_write_epoch: a small decimal file in dataDir
+ *   (acceptedEpoch, currentEpoch), replaced atomically and synced; reading
+ *   a missing one gives 0.
+ */
+int store_truncate(struct store *s, int64_t zxid);
+int store_install_snapshot(struct store *s, int64_t zxid,
+                           int (*save)(void *ctx, store_out_fn out,
+                                       void *out_ctx),
+                           void *ctx);
+int store_read_epoch(struct store *s, const char *name, uint32_t *epoch);
+int store_write_epoch(struct store *s, const char *name, uint32_t epoch);
+/* The zxid of the last record appended (0 if none). */
+int64_t store_last_appended(const struct store *s);
+
 /* Sizes for the dirs/conf four-letter words. */
 uint64_t store_data_bytes(const struct store *s);
 uint64_t store_log_bytes(const struct store *s);
