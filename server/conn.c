@@ -512,6 +512,13 @@ static void handle_connect(struct conn *c, const uint8_t *p, size_t n)
         conn_close(c, "client zxid ahead");
         return;
     }
+    if (!server_serving(srv)) {
+        /* An ensemble member without a leader: ZooKeeper drops the
+         * connection too, and the client tries another server. */
+        log_debug("conn: refused, not serving peer=%s", c->peer_text);
+        conn_close(c, "not serving");
+        return;
+    }
     int32_t timeout = session_negotiate(srv, req.timeout);
     c->received++;
     srv->stats.packets_received++;
@@ -556,11 +563,14 @@ static void handle_connect(struct conn *c, const uint8_t *p, size_t n)
     c->state = CONN_CONNECTING;
     int64_t sid = 0;
     int rv = session_create(srv, timeout, rq, &sid);
-    if (rv == COORD_EAGAIN || (rv == COORD_ENOMEM && sid == 0)) {
+    if (rv == COORD_EAGAIN || rv == COORD_ECONNECTIONLOSS ||
+        (rv == COORD_ENOMEM && sid == 0)) {
         /* nothing was submitted: the req is still only ours */
         dequeue(c);
         req_free(rq);
-        conn_close(c, rv == COORD_EAGAIN ? "no randomness" : "out of memory");
+        conn_close(c, rv == COORD_EAGAIN           ? "no randomness"
+                      : rv == COORD_ECONNECTIONLOSS ? "not serving"
+                                                    : "out of memory");
         return;
     }
     struct session *s = session_find(srv, sid);
@@ -743,6 +753,35 @@ void conn_complete_write(struct conn *c, struct req *req, int err)
     drain(c);
 }
 
+/* Ensemble: a sync waits, in the connection's order, until everything the
+ * leader committed before it is applied here. */
+static void handle_sync(struct conn *c, int32_t xid, struct jute_str body)
+{
+    struct jute_r rd;
+    jute_r_init(&rd, body.p, body.len > 0 ? (size_t)body.len : 0);
+    struct coord_path_req pr;
+    if (coord_get_path_req(&rd, &pr) != 0) {
+        conn_close(c, "malformed sync");
+        return;
+    }
+    struct req *r = req_new(c, REQ_WRITE, xid, COORD_OP_SYNC);
+    struct buf out;
+    buf_init(&out, SIZE_MAX);
+    coord_put_path_req(&out, &pr);
+    if (r == NULL || out.err) {
+        buf_close(&out);
+        free(r);
+        conn_close(c, "out of memory");
+        return;
+    }
+    r->data = buf_take(&out, &r->len);
+    enqueue(c, r);
+    if (server_sync(c->srv, r) != 0) {
+        conn_close(c, "not serving"); /* r is ours again: free it */
+        req_free(r);
+    }
+}
+
 static void handle_request(struct conn *c, const uint8_t *p, size_t n)
 {
     struct server *srv = c->srv;
@@ -760,6 +799,16 @@ static void handle_request(struct conn *c, const uint8_t *p, size_t n)
     struct jute_str body = {(const char *)rd.p, (int32_t)rd.left};
     bool closing = c->session == NULL || c->session->closing;
 
+    if ((is_client_write(h.type) ||
+         (h.type == COORD_OP_SYNC && srv->ens)) &&
+        !closing && !server_serving(srv)) {
+        conn_close(c, "not serving");
+        return;
+    }
+    if (h.type == COORD_OP_SYNC && srv->ens && !closing) {
+        handle_sync(c, h.xid, body);
+        return;
+    }
     if (is_client_write(h.type) && !closing) {
         struct req *r = req_new(c, REQ_WRITE, h.xid, h.type);
         if (r == NULL) {
@@ -772,7 +821,11 @@ static void handle_request(struct conn *c, const uint8_t *p, size_t n)
         if (h.type == COORD_OP_CLOSESESSION)
             c->session->closing = true;
         int rv = server_submit(srv, r, c->session_id, h.type, &who, body);
-        if (rv != 0) {
+        if (rv == COORD_ECONNECTIONLOSS) {
+            /* the leader is gone: r was not taken */
+            conn_close(c, "not serving");
+            req_free(r);
+        } else if (rv != 0) {
             /* Only the log failing or memory running out get here. */
             log_error("server: cannot log txn err=%s", coord_strerror(rv));
             srv->running = false;

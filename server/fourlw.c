@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "server/rest.h"
+#include "server/ensemble.h"
 #include "server/server.h"
 
 /* The version clients see: kazoo and Curator switch features on it. */
@@ -67,12 +68,17 @@ static void conn_line(const struct conn *c, struct buf *o, bool full)
 
 static const char *mode(const struct server *srv)
 {
-    (void)srv;
-    return "standalone";
+    return srv->ens ? ensemble_mode(srv->ens) : "standalone";
 }
 
 static void srvr(const struct server *srv, struct buf *o, bool stat)
 {
+    if (!server_serving(srv)) {
+        /* ZooKeeper's words for a member without a quorum */
+        buf_printf(o, "This ZooKeeper instance is not currently serving "
+                      "requests\n");
+        return;
+    }
     struct tree_stats ts;
     tree_get_stats(srv->tree, &ts);
     buf_printf(o, "Zookeeper version: " VERSION_LINE "\n");
@@ -141,6 +147,8 @@ static void mntr(const struct server *srv, struct buf *o)
                "coord_http_connections\t%zu\ncoord_http_streams\t%zu\n"
                "coord_connections_throttled\t%llu\n",
                http, streams, (unsigned long long)srv->conns_throttled);
+    if (srv->ens)
+        ensemble_mntr(srv->ens, o);
 }
 
 struct wch_ctx {

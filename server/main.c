@@ -1,4 +1,5 @@
 /* coordd: command line, configuration, and the server's lifetime. */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -68,6 +69,95 @@ static int set_or_die(struct coord_config *cfg, const char *key,
         fprintf(stderr, "coordd: %s\n", err);
         return -1;
     }
+    return 0;
+}
+
+/* An ensemble: this server's id from dataDir/myid, and a membership that
+ * can form a quorum. 0, or -1 with a message in err. */
+static int ensemble_config(struct coord_config *cfg, char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/myid", cfg->data_dir);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(err, errlen,
+                 "%zu server.N lines make an ensemble, but %.300s cannot be read "
+                 "(it must hold this server's N): %s",
+                 cfg->n_servers, path, strerror(errno));
+        return -1;
+    }
+    char line[64] = "";
+    char *ok = fgets(line, sizeof line, f);
+    fclose(f);
+    char *end;
+    long long id = ok ? strtoll(line, &end, 10) : -1;
+    if (ok == NULL || end == line || (*end != '\0' && *end != '\n') ||
+        id <= 0 || id > 255) {
+        snprintf(err, errlen, "%.300s must hold a server id from 1 to 255", path);
+        return -1;
+    }
+    cfg->server_id = id;
+    const struct coord_config_server *me = NULL;
+    size_t voters = 0;
+    for (size_t i = 0; i < cfg->n_servers; i++) {
+        const struct coord_config_server *a = &cfg->servers[i];
+        if (a->id == id)
+            me = a;
+        if (!a->observer)
+            voters++;
+        if (a->id <= 0 || a->id > 255) {
+            snprintf(err, errlen, "server.%lld: ids go from 1 to 255",
+                     (long long)a->id);
+            return -1;
+        }
+        if (a->peer_port == a->election_port) {
+            snprintf(err, errlen,
+                     "server.%lld: the peer and election ports must differ",
+                     (long long)a->id);
+            return -1;
+        }
+        for (size_t j = 0; j < i; j++) {
+            const struct coord_config_server *b = &cfg->servers[j];
+            if (strcmp(a->host, b->host) == 0 &&
+                (a->peer_port == b->peer_port ||
+                 a->peer_port == b->election_port ||
+                 a->election_port == b->peer_port ||
+                 a->election_port == b->election_port)) {
+                snprintf(err, errlen,
+                         "server.%lld and server.%lld share a port on %s",
+                         (long long)b->id, (long long)a->id, a->host);
+                return -1;
+            }
+        }
+    }
+    if (cfg->n_servers > 32) {
+        snprintf(err, errlen, "at most 32 servers, not %zu", cfg->n_servers);
+        return -1;
+    }
+    if (me == NULL) {
+        snprintf(err, errlen,
+                 "myid is %lld but no server.%lld line lists this server",
+                 id, id);
+        return -1;
+    }
+    if (voters == 0) {
+        snprintf(err, errlen,
+                 "no participant among the %zu servers: no quorum can form",
+                 cfg->n_servers);
+        return -1;
+    }
+    if (cfg->observer != me->observer) {
+        snprintf(err, errlen,
+                 "peerType=%s but server.%lld is listed as %s",
+                 cfg->observer ? "observer" : "participant", id,
+                 me->observer ? "observer" : "participant");
+        return -1;
+    }
+    if (me->client_port > 0)
+        cfg->client_port = me->client_port;
+    if (voters == 2)
+        log_warn("config: 2 participants: losing either stops the "
+                 "ensemble; 3 tolerate one failure");
     return 0;
 }
 
@@ -162,10 +252,8 @@ int main(int argc, char **argv)
                  cfg.unknown[i].line);
     for (size_t i = 0; i < cfg.n_warnings; i++)
         log_warn("%s", cfg.warnings[i]);
-    if (cfg.n_servers > 1) {
-        log_error("config: ensembles (%zu server.N lines) are not supported by "
-                  "this version; run standalone with at most one server line",
-                  cfg.n_servers);
+    if (cfg.n_servers > 1 && ensemble_config(&cfg, err, sizeof err) != 0) {
+        log_error("config: %s", err);
         coord_config_free(&cfg);
         return 1;
     }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "proto/err.h"
+#include "server/ensemble.h"
 #include "server/log.h"
 #include "server/rest.h"
 #include "server/tls.h"
@@ -115,8 +116,18 @@ static int replay(void *ctx, int64_t zxid, const void *rec, size_t len)
 {
     struct server *srv = ctx;
     struct tree_txn txn;
-    if (tree_txn_decode(rec, len, &txn) != 0 || txn.zxid != zxid)
+    /* In an ensemble the record's zxid is the log's: the txn was encoded
+     * before the leader gave it one. */
+    if (tree_txn_decode(rec, len, &txn) != 0 ||
+        (txn.zxid != zxid && !(srv->ens && txn.zxid == 0)))
         return COORD_ECORRUPT;
+    if (srv->ens) {
+        /* Not known to be committed: the engine delivers it once the
+         * ensemble says so. */
+        if (zxid <= tree_last_zxid(srv->tree))
+            return 0;
+        return ensemble_recovered_record(srv->ens, zxid, rec, len);
+    }
     if (txn.zxid <= tree_last_zxid(srv->tree))
         return 0; /* already in the snapshot */
     int rv = tree_apply(srv->tree, &txn, NULL);
@@ -180,7 +191,7 @@ int server_submit(struct server *srv, struct req *req, int64_t session_id,
                   struct jute_str body)
 {
     struct tree_txn txn = {
-        .zxid = srv->next_zxid,
+        .zxid = srv->ens ? 0 : srv->next_zxid,
         .time_ms = server_wall_ms(),
         .session_id = session_id,
         .type = type,
@@ -195,6 +206,16 @@ int server_submit(struct server *srv, struct req *req, int64_t session_id,
         int err = rec.err;
         buf_close(&rec);
         return err;
+    }
+    if (srv->ens) {
+        req->data = buf_take(&rec, &req->len);
+        int rv = ensemble_submit(srv->ens, req);
+        if (rv != 0) {
+            free(req->data);
+            req->data = NULL;
+            req->len = 0;
+        }
+        return rv;
     }
     int rv = store_append(srv->store, txn.zxid, rec.base, rec.len);
     if (rv != 0) {
@@ -215,42 +236,213 @@ int server_submit(struct server *srv, struct req *req, int64_t session_id,
     return 0;
 }
 
+/* Applies one committed txn; its reply body is left in srv->scratch. own
+ * is the request that submitted it here, if any. */
+static int apply_one(struct server *srv, int64_t zxid, const uint8_t *data,
+                     size_t len, const struct req *own)
+{
+    struct tree_txn txn;
+    int rv = tree_txn_decode(data, len, &txn);
+    if (rv != 0 || (txn.zxid != 0 && txn.zxid != zxid)) {
+        log_error("server: undecodable txn zxid=0x%llx",
+                  (unsigned long long)zxid);
+        abort(); /* encoded by a server of ours and checksummed: a bug */
+    }
+    txn.zxid = zxid;
+    buf_reset(&srv->scratch);
+    rv = tree_apply(srv->tree, &txn, &srv->scratch);
+    if (rv == COORD_ENOMEM) {
+        log_error("server: out of memory applying zxid=0x%llx",
+                  (unsigned long long)zxid);
+        exit(70);
+    }
+    srv->stats.txns_applied++;
+    if (txn.type == COORD_OP_CREATESESSION && rv == 0) {
+        /* Sessions are global: every server learns of it here. */
+        int32_t timeout;
+        uint8_t pw[16];
+        if (session_find(srv, txn.session_id) == NULL &&
+            tree_session_get(srv->tree, txn.session_id, &timeout, pw) == 0)
+            session_add(srv, txn.session_id, timeout);
+    } else if (txn.type == COORD_OP_CLOSESESSION) {
+        struct session *s = session_find(srv, txn.session_id);
+        /* A client connected here whose session the leader expired. */
+        if (s && s->conn && (own == NULL || own->conn != s->conn)) {
+            buf_reset(&srv->scratch);
+            conn_close(s->conn, "session expired");
+        }
+        session_remove(srv, txn.session_id);
+    }
+    return rv;
+}
+
+static struct req *txn_pop(struct server *srv)
+{
+    struct req *req = srv->txn_head;
+    srv->txn_head = req->txn_next;
+    if (srv->txn_head == NULL)
+        srv->txn_tail = NULL;
+    srv->txn_len--;
+    return req;
+}
+
+static void complete(struct server *srv, struct req *req, int rv)
+{
+    if (req->conn) {
+        conn_complete_write(req->conn, req, rv);
+    } else {
+        if (req->done)
+            req->done(req, rv, &srv->scratch);
+        req_free(req);
+    }
+}
+
 /* Applies every durable txn in zxid order and completes its request. */
 static void apply_durable(struct server *srv)
 {
     while (srv->txn_head && srv->txn_head->zxid <= srv->durable_zxid) {
-        struct req *req = srv->txn_head;
-        srv->txn_head = req->txn_next;
-        if (srv->txn_head == NULL)
-            srv->txn_tail = NULL;
-        srv->txn_len--;
-
-        struct tree_txn txn;
-        int rv = tree_txn_decode(req->data, req->len, &txn);
-        if (rv != 0) {
-            log_error("server: undecodable txn zxid=0x%llx",
-                      (unsigned long long)req->zxid);
-            abort(); /* we encoded it ourselves: a bug */
-        }
-        buf_reset(&srv->scratch);
-        rv = tree_apply(srv->tree, &txn, &srv->scratch);
-        if (rv == COORD_ENOMEM) {
-            log_error("server: out of memory applying zxid=0x%llx",
-                      (unsigned long long)req->zxid);
-            exit(70);
-        }
-        srv->stats.txns_applied++;
-        if (txn.type == COORD_OP_CLOSESESSION)
-            session_remove(srv, txn.session_id);
-        if (req->conn) {
-            conn_complete_write(req->conn, req, rv);
-        } else {
-            if (req->done)
-                req->done(req, rv, &srv->scratch);
-            req_free(req);
-        }
+        struct req *req = txn_pop(srv);
+        int rv = apply_one(srv, req->zxid, req->data, req->len, req);
+        complete(srv, req, rv);
     }
     maybe_snapshot(srv);
+}
+
+/* Ensemble: answers syncs whose point is applied (and drops anything the
+ * ensemble passed by, which only a bug can leave). */
+static void complete_ready(struct server *srv, int64_t applied)
+{
+    while (srv->txn_head && srv->txn_head->zxid <= applied) {
+        struct req *req = txn_pop(srv);
+        if (req->type == COORD_OP_SYNC) {
+            buf_reset(&srv->scratch);
+            buf_append(&srv->scratch, req->data, req->len);
+            req->zxid = applied;
+            complete(srv, req, 0);
+        } else {
+            log_warn("server: request passed by zxid=0x%llx applied=0x%llx",
+                     (unsigned long long)req->zxid,
+                     (unsigned long long)applied);
+            server_req_abort(srv, req);
+        }
+    }
+}
+
+void server_deliver(struct server *srv, int64_t zxid, const uint8_t *data,
+                    size_t len)
+{
+    complete_ready(srv, zxid - 1);
+    struct req *own = NULL;
+    if (srv->txn_head && srv->txn_head->zxid == zxid &&
+        srv->txn_head->type != COORD_OP_SYNC)
+        own = txn_pop(srv);
+    int rv = apply_one(srv, zxid, data, len, own);
+    if (own)
+        complete(srv, own, rv);
+    complete_ready(srv, zxid);
+    maybe_snapshot(srv);
+}
+
+void server_txn_link(struct server *srv, struct req *req)
+{
+    if (srv->txn_tail && srv->txn_tail->zxid > req->zxid)
+        log_error("server: txn queue out of order zxid=0x%llx after 0x%llx",
+                  (unsigned long long)req->zxid,
+                  (unsigned long long)srv->txn_tail->zxid);
+    req->txn_next = NULL;
+    if (srv->txn_tail)
+        srv->txn_tail->txn_next = req;
+    else
+        srv->txn_head = req;
+    srv->txn_tail = req;
+    srv->txn_len++;
+    complete_ready(srv, tree_last_zxid(srv->tree));
+}
+
+void server_req_abort(struct server *srv, struct req *req)
+{
+    if (req->conn)
+        conn_close(req->conn, "lost contact with the leader");
+    if (req->done) {
+        buf_reset(&srv->scratch);
+        req->done(req, COORD_ECONNECTIONLOSS, &srv->scratch);
+    }
+    req_free(req);
+}
+
+bool server_serving(const struct server *srv)
+{
+    return srv->ens == NULL || ensemble_serving(srv->ens);
+}
+
+int server_sync(struct server *srv, struct req *req)
+{
+    return ensemble_sync(srv->ens, req);
+}
+
+void server_stop_serving(struct server *srv)
+{
+    for (struct conn *c = srv->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->state != CONN_NEW)
+            conn_close(c, "server left the quorum");
+    }
+    while (srv->txn_head)
+        server_req_abort(srv, txn_pop(srv));
+    /* Sessions whose creation never committed exist only here. */
+    for (size_t i = 0; i < srv->sessions_cap; i++) {
+        for (struct session *s = srv->sessions[i], *n; s; s = n) {
+            n = s->hash_next;
+            int32_t t;
+            uint8_t pw[16];
+            if (tree_session_get(srv->tree, s->id, &t, pw) != 0)
+                session_remove(srv, s->id);
+        }
+    }
+}
+
+void server_sessions_renew(struct server *srv)
+{
+    for (size_t i = 0; i < srv->sessions_cap; i++)
+        for (struct session *s = srv->sessions[i]; s; s = s->hash_next) {
+            s->closing = false;
+            session_touch(srv, s);
+        }
+}
+
+struct tree *server_tree_new(struct server *srv)
+{
+    struct tree_config tc = {
+        .ttl_enabled = srv->cfg->extended_types_enabled,
+        .container_never_used_ms =
+            srv->cfg->container_max_never_used_interval_ms,
+    };
+    return tree_new(&tc, on_notify, srv);
+}
+
+static void sessions_clear(struct server *srv)
+{
+    for (size_t i = 0; i < srv->sessions_cap; i++) {
+        struct session *s = srv->sessions[i];
+        while (s) {
+            struct session *n = s->hash_next;
+            if (s->conn && s->conn->session == s)
+                s->conn->session = NULL;
+            free(s);
+            s = n;
+        }
+        srv->sessions[i] = NULL;
+    }
+    srv->n_sessions = 0;
+}
+
+void server_tree_replace(struct server *srv, struct tree *t)
+{
+    struct tree *old = srv->tree;
+    srv->tree = t;
+    tree_free(old);
+    sessions_clear(srv);
+    tree_session_foreach(srv->tree, add_recovered_session, srv);
 }
 
 static void on_store(struct server *srv, struct source *src, uint32_t events)
@@ -263,6 +455,10 @@ static void on_store(struct server *srv, struct source *src, uint32_t events)
                   coord_strerror((int)d));
         srv->running = false;
         srv->exit_code = 1;
+        return;
+    }
+    if (srv->ens) {
+        ensemble_store_durable(srv->ens, d);
         return;
     }
     if (d > srv->durable_zxid)
@@ -391,7 +587,11 @@ static void reap_one(void *ctx, const char *path, size_t len)
 
 static void tick(struct server *srv, int64_t now)
 {
-    session_expire_due(srv, now);
+    /* In an ensemble only the leader expires sessions and reaps. */
+    bool lead = srv->ens == NULL ||
+                (ensemble_leading(srv->ens) && ensemble_serving(srv->ens));
+    if (lead)
+        session_expire_due(srv, now);
     /* Connections that never sent a ConnectRequest go after 10 s, as in
      * ZooKeeper (zookeeper.nio.sessionlessCnxnTimeout). */
     for (struct conn *c = srv->conns, *next; c; c = next) {
@@ -399,7 +599,7 @@ static void tick(struct server *srv, int64_t now)
         if (c->state == CONN_NEW && now - c->created_ms > 10000)
             conn_close(c, "no connect request");
     }
-    if (now >= srv->next_reap_ms) {
+    if (lead && now >= srv->next_reap_ms) {
         /* The reaper only proposes; deletion happens when the txn applies
          * and is checked again there. Skip while earlier ones are pending. */
         if (srv->txn_len == 0) {
@@ -543,6 +743,13 @@ int server_init(struct server *srv, struct coord_config *cfg)
                   coord_strerror(rv));
         return rv;
     }
+    if (cfg->n_servers > 1) {
+        rv = ensemble_open(srv, &srv->ens);
+        if (rv != 0) {
+            log_error("ensemble: cannot start err=%s", coord_strerror(rv));
+            return rv;
+        }
+    }
     int64_t t0 = server_mono_ms();
     int64_t last = 0;
     rv = store_recover(srv->store, load_snapshot, replay, srv, &last);
@@ -599,6 +806,8 @@ int server_init(struct server *srv, struct coord_config *cfg)
     rv = rest_start(srv);
     if (rv != 0)
         return rv;
+    if (srv->ens && (rv = ensemble_start(srv->ens)) != 0)
+        return rv;
     log_info("server: serving clientPort=%d address=%s dataDir=%s zxid=0x%llx",
              cfg->client_port,
              cfg->client_port_address ? cfg->client_port_address : "*",
@@ -622,6 +831,9 @@ int server_run(struct server *srv)
         int http = rest_timeout_ms(srv);
         if (http >= 0 && http < timeout)
             timeout = http;
+        int zab = srv->ens ? ensemble_timeout_ms(srv->ens, now) : -1;
+        if (zab >= 0 && zab < timeout)
+            timeout = zab;
         int n = epoll_wait(srv->epfd, evs, 256, timeout);
         if (n < 0 && errno != EINTR) {
             log_error("loop: epoll_wait failed errno=%d", errno);
@@ -632,6 +844,8 @@ int server_run(struct server *srv)
             src->on_event(srv, src, evs[i].events);
         }
         now = server_mono_ms();
+        if (srv->ens)
+            ensemble_tick(srv->ens, now);
         if (now >= srv->next_tick_ms) {
             tick(srv, now);
             srv->next_tick_ms = now + tick_ms;
@@ -648,6 +862,8 @@ void server_close(struct server *srv)
     while (srv->conns)
         conn_close(srv->conns, "shutdown");
     conn_flush_dirty(srv); /* frees the closed connections */
+    ensemble_close(srv->ens);
+    srv->ens = NULL;
     if (srv->store) {
         store_close(srv->store); /* syncs what was appended */
         srv->store = NULL;

@@ -109,6 +109,7 @@ struct session {
     int32_t timeout;
     int64_t expire_ms;        /* monotonic clock */
     bool closing;             /* closeSession txn issued */
+    bool touched;             /* activity since the leader last heard */
     struct conn *conn;        /* the connection bound to it, if any */
     struct session *hash_next;
 };
@@ -167,6 +168,7 @@ struct server {
     int64_t next_reap_ms;
     struct buf scratch;        /* reply bodies being built */
     struct server_stats stats;
+    struct ensemble *ens;      /* Zab driver, NULL when standalone */
     struct rest *rest;         /* the HTTP gateway, NULL when off */
     struct rest_tls *rest_tls; /* its HTTPS listener (rest_tls.c), or NULL */
     /* connectionThrottleRate: a token bucket on the client ports */
@@ -200,6 +202,29 @@ int server_submit(struct server *srv, struct req *req, int64_t session_id,
                   int32_t type, const struct tree_caller *who,
                   struct jute_str body);
 int64_t server_last_zxid(const struct server *srv);
+/* Whether client requests may be served now (always when standalone; in an
+ * ensemble while this server is in Zab's broadcast phase). */
+bool server_serving(const struct server *srv);
+/* A sync request (req->data holds its reply body): answered once every
+ * write committed before it is applied here. 0 or COORD_ECONNECTIONLOSS. */
+int server_sync(struct server *srv, struct req *req);
+
+/* Ensemble support (ensemble.c calls these). */
+/* A committed txn, in zxid order: applied, and its request answered. */
+void server_deliver(struct server *srv, int64_t zxid, const uint8_t *data,
+                    size_t len);
+/* A request whose zxid is now known joins the txn queue (zxid order). */
+void server_txn_link(struct server *srv, struct req *req);
+/* Gives up on a request: its connection is closed (the client sees a
+ * connection loss), a gateway request is answered with ConnectionLoss. */
+void server_req_abort(struct server *srv, struct req *req);
+/* The server left Zab's broadcast phase: clients go, pending requests fail. */
+void server_stop_serving(struct server *srv);
+/* A new leader: every session gets a full timeout from now. */
+void server_sessions_renew(struct server *srv);
+struct tree *server_tree_new(struct server *srv);
+/* Replaces the tree (a snapshot from the leader); sessions follow it. */
+void server_tree_replace(struct server *srv, struct tree *t);
 
 /* conn.c */
 /* tls is the context for a connection of the TLS port, else NULL. */

@@ -91,6 +91,7 @@ void session_touch(struct server *srv, struct session *s)
 {
     (void)srv;
     s->expire_ms = server_mono_ms() + s->timeout;
+    s->touched = true;
 }
 
 int64_t session_new_id(struct server *srv)
@@ -123,8 +124,13 @@ int session_create(struct server *srv, int32_t timeout, struct req *req,
     jute_wbe32(body + 4, 16);
     memcpy(body + 8, pw, 16);
     *sid = id;
-    return server_submit(srv, req, id, COORD_OP_CREATESESSION, NULL,
-                         (struct jute_str){(const char *)body, sizeof body});
+    int rv = server_submit(srv, req, id, COORD_OP_CREATESESSION, NULL,
+                           (struct jute_str){(const char *)body, sizeof body});
+    if (rv == COORD_ECONNECTIONLOSS) {
+        session_remove(srv, id); /* nothing was submitted */
+        *sid = 0;
+    }
+    return rv;
 }
 
 int32_t session_negotiate(const struct server *srv, int32_t requested)

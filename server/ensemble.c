@@ -1,0 +1,1424 @@
+/* The Zab driver: peer links, ticks, persistence and delivery around zab/. */
+#include "server/ensemble.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "proto/err.h"
+#include "proto/jute.h"
+#include "server/log.h"
+#include "server/server.h"
+#include "zab/zab.h"
+
+enum {
+    F_HELLO = 1, /* "CZAB", u32 version, u64 sid */
+    F_ZAB,       /* an engine message */
+    F_SNAP,      /* u64 zxid, the tree image at it */
+    F_FWD,       /* learner -> leader: u64 tag, encoded txn */
+    F_FWD_ACK,   /* leader -> learner: u64 tag, u64 zxid given to it */
+    F_FWD_ERR,   /* leader -> learner: u64 tag, i32 error */
+    F_TOUCH,     /* learner -> leader: i64 session ids with activity */
+    F_SYNC,      /* learner -> leader: u64 tag */
+    F_SYNC_OK,   /* leader -> learner: u64 tag, u64 zxid to wait for */
+};
+
+#define PEER_VERSION 1
+#define HELLO_LEN 17
+/* A peer that stops reading (stopped, partitioned) is cut off past this. */
+#define OUT_MAX ((size_t)256 << 20)
+#define RETRY_MS 200
+
+struct link {
+    struct source src; /* first: the loop hands us the source */
+    struct ensemble *e;
+    int idx;           /* member index, -1 until its HELLO */
+    bool connecting;   /* outgoing, connect() in progress */
+    bool up;           /* PEER_UP reported */
+    struct buf in, out;
+    size_t out_sent;
+    uint32_t events;
+    struct link *next; /* all links */
+};
+
+struct member {
+    zab_sid id;
+    bool observer;
+    char *host;        /* where this server reaches it */
+    int port;
+    struct link *link; /* the established link, if any */
+    int64_t retry_ms;
+};
+
+struct pend {
+    int kind;
+    zab_zxid zxid;
+    zab_epoch epoch;
+    uint8_t *data; /* an append not yet handed to the store */
+    size_t len;
+    bool issued;
+};
+
+/* Leader: writes and syncs waiting to be proposed, in arrival order. */
+struct work {
+    struct work *next;
+    struct req *req;  /* a local request, or NULL */
+    zab_sid from;     /* a learner's, with its tag */
+    uint64_t tag;
+    bool sync;
+    uint8_t *data;    /* remote writes: the txn */
+    size_t len;
+};
+
+/* Learner: requests sent to the leader, awaiting their zxid. */
+struct fwd {
+    struct fwd *next;
+    struct req *req;
+    uint64_t tag;
+    bool sync;
+};
+
+struct deferred {
+    int type;
+    zab_zxid zxid;
+};
+
+struct ensemble {
+    struct server *srv;
+    struct zab z;
+    struct zab_config zc;
+    bool started;
+    struct source listener;
+    struct member m[ZAB_MAX_MEMBERS];
+    size_t n;
+    int me;
+    struct link *links;
+
+    /* boot */
+    struct zab_record *boot;
+    size_t n_boot, cap_boot;
+    uint32_t accepted_epoch, current_epoch;
+
+    /* persist requests, oldest first */
+    struct pend *pq;
+    size_t pq_head, pq_n, pq_cap;
+    int64_t durable;
+
+    bool in_step;
+    struct deferred *defer;
+    size_t n_defer, cap_defer;
+
+    struct work *work_head, *work_tail;
+    struct fwd *fwd_head, *fwd_tail;
+    uint64_t next_tag;
+
+    int64_t next_tick_ms;
+    int64_t next_touch_ms;
+    bool serving;
+    int role;
+    zab_sid leader;
+    int64_t looking_since_ms;
+    uint64_t elections;
+    int64_t last_election_ms; /* how long the last one took */
+};
+
+/* --- helpers ------------------------------------------------------------ */
+
+static void tracer(void *ctx, const char *line)
+{
+    (void)ctx;
+    log_info("%s", line);
+}
+
+static struct member *member_of(struct ensemble *e, zab_sid id)
+{
+    for (size_t i = 0; i < e->n; i++)
+        if (e->m[i].id == id)
+            return &e->m[i];
+    return NULL;
+}
+
+static void put_frame_head(struct buf *b, uint8_t type, size_t len)
+{
+    uint8_t h[5];
+    jute_wbe32(h, (uint32_t)(len + 1));
+    h[4] = type;
+    buf_append(b, h, 5);
+}
+
+static void link_close(struct link *l, const char *why);
+static void link_flush(struct link *l);
+static void step(struct ensemble *e, const struct zab_event *ev);
+static void carry_out(struct ensemble *e, const struct zab_update *u);
+static void after_step(struct ensemble *e);
+
+static void link_want(struct link *l)
+{
+    uint32_t ev = EPOLLIN;
+    if (l->connecting || l->out_sent < l->out.len)
+        ev |= EPOLLOUT;
+    if (ev != l->events) {
+        l->events = ev;
+        server_watch(l->e->srv, &l->src, ev, false);
+    }
+}
+
+/* Queues a frame (and writes what the socket takes now). */
+static void send_frame(struct ensemble *e, zab_sid to, uint8_t type,
+                       const void *a, size_t alen, const void *b, size_t blen)
+{
+    struct member *m = member_of(e, to);
+    if (m == NULL || m->link == NULL || !m->link->up)
+        return; /* the engine resends what matters after PEER_UP */
+    struct link *l = m->link;
+    if (l->out.len - l->out_sent + alen + blen > OUT_MAX) {
+        log_warn("ensemble: peer not reading, dropping link sid=%llu",
+                 (unsigned long long)to);
+        link_close(l, "output full");
+        return;
+    }
+    put_frame_head(&l->out, type, alen + blen);
+    if (alen)
+        buf_append(&l->out, a, alen);
+    if (blen)
+        buf_append(&l->out, b, blen);
+    if (l->out.err) {
+        link_close(l, "out of memory");
+        return;
+    }
+    link_flush(l);
+}
+
+static void send_tag(struct ensemble *e, zab_sid to, uint8_t type,
+                     uint64_t tag, uint64_t v, size_t vlen)
+{
+    uint8_t p[16];
+    jute_wbe64(p, tag);
+    if (vlen == 8)
+        jute_wbe64(p + 8, v);
+    else
+        jute_wbe32(p + 8, (uint32_t)v);
+    send_frame(e, to, type, p, 8 + vlen, NULL, 0);
+}
+
+/* --- links ---------------------------------------------------------------- */
+
+static void peer_event(struct ensemble *e, int type, zab_sid id)
+{
+    struct zab_event ev = {.type = type};
+    ev.peer.id = id;
+    step(e, &ev);
+}
+
+static void fail_forwarded(struct ensemble *e);
+
+static void link_close(struct link *l, const char *why)
+{
+    struct ensemble *e = l->e;
+    if (l->src.fd < 0)
+        return;
+    epoll_ctl(e->srv->epfd, EPOLL_CTL_DEL, l->src.fd, NULL);
+    close(l->src.fd);
+    l->src.fd = -1;
+    struct member *m = l->idx >= 0 ? &e->m[l->idx] : NULL;
+    bool was_up = l->up;
+    l->up = false;
+    if (m && m->link == l) {
+        m->link = NULL;
+        m->retry_ms = server_mono_ms() + RETRY_MS;
+    }
+    if (m)
+        log_info("ensemble: link down sid=%llu why=%s",
+                 (unsigned long long)m->id, why);
+    if (was_up && m) {
+        if (m->id == zab_leader_id(&e->z) && !ensemble_leading(e))
+            fail_forwarded(e);
+        peer_event(e, ZAB_EV_PEER_DOWN, m->id);
+    }
+}
+
+/* Frees links closed earlier (never while one of them is being handled). */
+static void links_reap(struct ensemble *e)
+{
+    for (struct link **pp = &e->links; *pp;) {
+        struct link *l = *pp;
+        if (l->src.fd >= 0) {
+            pp = &l->next;
+            continue;
+        }
+        *pp = l->next;
+        buf_close(&l->in);
+        buf_close(&l->out);
+        free(l);
+    }
+}
+
+static void link_flush(struct link *l)
+{
+    while (l->src.fd >= 0 && !l->connecting && l->out_sent < l->out.len) {
+        ssize_t n = send(l->src.fd, l->out.base + l->out_sent,
+                         l->out.len - l->out_sent, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                link_close(l, "write failed");
+            break;
+        }
+        l->out_sent += (size_t)n;
+    }
+    if (l->src.fd < 0)
+        return;
+    if (l->out_sent == l->out.len) {
+        buf_reset(&l->out);
+        l->out_sent = 0;
+    } else if (l->out_sent > (1u << 20)) {
+        buf_consume(&l->out, l->out_sent);
+        l->out_sent = 0;
+    }
+    link_want(l);
+}
+
+static void link_up(struct link *l, struct member *m)
+{
+    struct ensemble *e = l->e;
+    if (m->link && m->link != l)
+        link_close(m->link, "replaced by a new connection");
+    m->link = l;
+    l->idx = (int)(m - e->m);
+    l->up = true;
+    log_info("ensemble: link up sid=%llu", (unsigned long long)m->id);
+    peer_event(e, ZAB_EV_PEER_UP, m->id);
+}
+
+static void on_link(struct server *srv, struct source *src, uint32_t events);
+
+static struct link *link_new(struct ensemble *e, int fd)
+{
+    struct link *l = calloc(1, sizeof *l);
+    if (l == NULL) {
+        close(fd);
+        return NULL;
+    }
+    l->e = e;
+    l->idx = -1;
+    l->src.fd = fd;
+    l->src.on_event = on_link;
+    buf_init(&l->in, (size_t)UINT32_MAX + 64);
+    buf_init(&l->out, SIZE_MAX);
+    l->next = e->links;
+    e->links = l;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return l;
+}
+
+static void dial(struct ensemble *e, struct member *m, int64_t now)
+{
+    m->retry_ms = now + RETRY_MS;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICSERV};
+    char port[16];
+    snprintf(port, sizeof port, "%d", m->port);
+    struct addrinfo *ai = NULL;
+    if (getaddrinfo(m->host, port, &hints, &ai) != 0 || ai == NULL)
+        return;
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                    0);
+    if (fd < 0) {
+        freeaddrinfo(ai);
+        return;
+    }
+    int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+    freeaddrinfo(ai);
+    if (rc != 0 && errno != EINPROGRESS) {
+        close(fd);
+        return;
+    }
+    struct link *l = link_new(e, fd);
+    if (l == NULL)
+        return;
+    l->idx = (int)(m - e->m);
+    l->connecting = true;
+    m->link = l;
+    uint8_t h[HELLO_LEN - 1];
+    memcpy(h, "CZAB", 4);
+    jute_wbe32(h + 4, PEER_VERSION);
+    jute_wbe64(h + 8, e->m[e->me].id);
+    put_frame_head(&l->out, F_HELLO, sizeof h);
+    buf_append(&l->out, h, sizeof h);
+    l->events = EPOLLIN | EPOLLOUT;
+    struct epoll_event ev = {.events = l->events, .data.ptr = &l->src};
+    epoll_ctl(e->srv->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void on_peer_accept(struct server *srv, struct source *src,
+                           uint32_t events)
+{
+    (void)events;
+    struct ensemble *e = srv->ens;
+    for (int i = 0; i < 16; i++) {
+        int fd = accept4(src->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        struct link *l = link_new(e, fd);
+        if (l == NULL)
+            continue;
+        l->events = EPOLLIN;
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &l->src};
+        epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev);
+    }
+}
+
+static void handle_frame(struct link *l, uint8_t type, const uint8_t *p,
+                         size_t n);
+
+static void link_read(struct link *l)
+{
+    for (int rounds = 0; rounds < 64 && l->src.fd >= 0; rounds++) {
+        if (buf_reserve(&l->in, 1 << 16) != 0) {
+            link_close(l, "input too large");
+            return;
+        }
+        ssize_t n = recv(l->src.fd, l->in.base + l->in.len,
+                         l->in.cap - l->in.len, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                link_close(l, "read failed");
+            return;
+        }
+        if (n == 0) {
+            link_close(l, "closed by peer");
+            return;
+        }
+        l->in.len += (size_t)n;
+        size_t off = 0;
+        while (l->src.fd >= 0 && l->in.len - off >= 4) {
+            uint32_t len = jute_be32(l->in.base + off);
+            if (len == 0) {
+                link_close(l, "empty frame");
+                return;
+            }
+            if (l->in.len - off - 4 < len) {
+                /* make room for the whole frame at once */
+                if (buf_reserve(&l->in, (size_t)len + 4 - (l->in.len - off)) !=
+                    0) {
+                    link_close(l, "frame too large");
+                    return;
+                }
+                break;
+            }
+            const uint8_t *f = l->in.base + off + 4;
+            off += 4 + (size_t)len;
+            handle_frame(l, f[0], f + 1, len - 1);
+        }
+        if (l->src.fd < 0)
+            return;
+        buf_consume(&l->in, off);
+    }
+}
+
+static void on_link(struct server *srv, struct source *src, uint32_t events)
+{
+    (void)srv;
+    struct link *l = (struct link *)src;
+    if (l->connecting && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+        int err = 0;
+        socklen_t sl = sizeof err;
+        getsockopt(l->src.fd, SOL_SOCKET, SO_ERROR, &err, &sl);
+        if (err != 0) {
+            struct member *m = &l->e->m[l->idx];
+            if (m->link == l)
+                m->link = NULL;
+            l->idx = -1; /* never up: nothing to report */
+            epoll_ctl(l->e->srv->epfd, EPOLL_CTL_DEL, l->src.fd, NULL);
+            close(l->src.fd);
+            l->src.fd = -1;
+            return;
+        }
+        l->connecting = false;
+        link_up(l, &l->e->m[l->idx]);
+        link_flush(l);
+        if (l->src.fd < 0)
+            return;
+    } else if (events & EPOLLOUT) {
+        link_flush(l);
+    }
+    if (l->src.fd >= 0 && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+        link_read(l);
+}
+
+/* --- the persist stream --------------------------------------------------- */
+
+static void defer_event(struct ensemble *e, int type, zab_zxid zxid)
+{
+    if (e->n_defer == e->cap_defer) {
+        size_t cap = e->cap_defer ? e->cap_defer * 2 : 16;
+        struct deferred *d = realloc(e->defer, cap * sizeof *d);
+        if (d == NULL) {
+            log_error("ensemble: out of memory");
+            exit(70);
+        }
+        e->defer = d;
+        e->cap_defer = cap;
+    }
+    e->defer[e->n_defer++] = (struct deferred){type, zxid};
+}
+
+static void fatal_store(struct ensemble *e, int rc)
+{
+    log_error("ensemble: the store failed, stopping err=%s",
+              coord_strerror(rc));
+    e->srv->running = false;
+    e->srv->exit_code = 1;
+}
+
+static bool issue(struct ensemble *e, struct pend *p)
+{
+    int rc = store_append(e->srv->store, (int64_t)p->zxid, p->data, p->len);
+    if (rc != 0) {
+        fatal_store(e, rc);
+        return false;
+    }
+    e->srv->log_bytes_since_snap += p->len + 16;
+    free(p->data);
+    p->data = NULL;
+    p->issued = true;
+    return true;
+}
+
+/* Carries out what is at the head of the persist stream as far as it can,
+ * queuing the reports (in order) as deferred events. */
+static void pq_advance(struct ensemble *e)
+{
+    while (e->pq_n > 0 && e->srv->running) {
+        struct pend *p = &e->pq[e->pq_head];
+        if (p->kind == ZAB_PERSIST_APPEND) {
+            if (!p->issued && !issue(e, p))
+                return;
+            if ((int64_t)p->zxid > e->durable)
+                return;
+            zab_zxid z = p->zxid;
+            e->pq_head++;
+            e->pq_n--;
+            /* one report covers a run of appends */
+            if (e->pq_n == 0 || e->pq[e->pq_head].kind != ZAB_PERSIST_APPEND ||
+                (int64_t)e->pq[e->pq_head].zxid > e->durable)
+                defer_event(e, ZAB_EV_PERSISTED, z);
+            continue;
+        }
+        /* Everything before is durable: carry this out now. */
+        int rc = 0;
+        struct store *st = e->srv->store;
+        if (p->kind == ZAB_PERSIST_TRUNCATE) {
+            rc = store_truncate(st, (int64_t)p->zxid);
+            e->durable = store_last_appended(st);
+            if (rc == 0)
+                defer_event(e, ZAB_EV_PERSISTED, p->zxid);
+        } else {
+            bool acc = p->kind == ZAB_PERSIST_ACCEPTED_EPOCH;
+            rc = store_write_epoch(st, acc ? "acceptedEpoch" : "currentEpoch",
+                                   p->epoch);
+            if (rc == 0) {
+                if (acc)
+                    e->accepted_epoch = p->epoch;
+                else
+                    e->current_epoch = p->epoch;
+                defer_event(e, ZAB_EV_EPOCH_PERSISTED, 0);
+            }
+        }
+        if (rc != 0) {
+            fatal_store(e, rc);
+            return;
+        }
+        e->pq_head++;
+        e->pq_n--;
+    }
+    if (e->pq_n == 0)
+        e->pq_head = 0;
+}
+
+static void pq_push(struct ensemble *e, const struct zab_persist *p)
+{
+    if (e->pq_head + e->pq_n == e->pq_cap) {
+        if (e->pq_head > 0) {
+            memmove(e->pq, e->pq + e->pq_head, e->pq_n * sizeof *e->pq);
+            e->pq_head = 0;
+        }
+        if (e->pq_n == e->pq_cap) {
+            size_t cap = e->pq_cap ? e->pq_cap * 2 : 256;
+            struct pend *v = realloc(e->pq, cap * sizeof *v);
+            if (v == NULL) {
+                log_error("ensemble: out of memory");
+                exit(70);
+            }
+            e->pq = v;
+            e->pq_cap = cap;
+        }
+    }
+    struct pend *q = &e->pq[e->pq_head + e->pq_n];
+    *q = (struct pend){.kind = p->kind, .zxid = p->zxid, .epoch = p->epoch};
+    /* An append goes to the store at once when nothing but appends is
+     * ahead of it; otherwise it waits, with its own copy. */
+    bool direct = p->kind == ZAB_PERSIST_APPEND;
+    for (size_t i = 0; direct && i < e->pq_n; i++)
+        if (e->pq[e->pq_head + i].kind != ZAB_PERSIST_APPEND)
+            direct = false;
+    e->pq_n++;
+    if (p->kind != ZAB_PERSIST_APPEND)
+        return;
+    if (direct) {
+        int rc = store_append(e->srv->store, (int64_t)p->zxid, p->data,
+                              p->len);
+        if (rc != 0) {
+            fatal_store(e, rc);
+            return;
+        }
+        e->srv->log_bytes_since_snap += p->len + 16;
+        q->issued = true;
+        return;
+    }
+    q->data = malloc(p->len ? p->len : 1);
+    if (q->data == NULL) {
+        log_error("ensemble: out of memory");
+        exit(70);
+    }
+    memcpy(q->data, p->data, p->len);
+    q->len = p->len;
+}
+
+static void pq_clear(struct ensemble *e)
+{
+    for (size_t i = 0; i < e->pq_n; i++)
+        free(e->pq[e->pq_head + i].data);
+    e->pq_head = e->pq_n = 0;
+}
+
+/* --- snapshots ------------------------------------------------------------ */
+
+static int image_put(void *ctx, const void *p, size_t n)
+{
+    struct buf *b = ctx;
+    return buf_append(b, p, n);
+}
+
+static void send_snapshot(struct ensemble *e, zab_sid to, zab_zxid zxid)
+{
+    struct server *srv = e->srv;
+    if ((zab_zxid)tree_last_zxid(srv->tree) != zxid)
+        log_warn("ensemble: snapshot for sid=%llu at zxid=0x%llx but the "
+                 "tree is at 0x%llx",
+                 (unsigned long long)to, (unsigned long long)zxid,
+                 (unsigned long long)tree_last_zxid(srv->tree));
+    struct buf img;
+    buf_init(&img, UINT32_MAX - 64);
+    uint8_t h[8];
+    jute_wbe64(h, zxid);
+    buf_append(&img, h, 8);
+    int rc = tree_snapshot_save(srv->tree, image_put, &img);
+    if (rc != 0 || img.err != 0) {
+        log_error("ensemble: cannot build snapshot for sid=%llu err=%s",
+                  (unsigned long long)to,
+                  coord_strerror(rc ? rc : img.err));
+        buf_close(&img);
+        struct member *m = member_of(e, to);
+        if (m && m->link)
+            link_close(m->link, "snapshot failed");
+        return;
+    }
+    log_info("ensemble: sending snapshot sid=%llu zxid=0x%llx bytes=%zu",
+             (unsigned long long)to, (unsigned long long)zxid, img.len);
+    send_frame(e, to, F_SNAP, img.base, img.len, NULL, 0);
+    buf_close(&img);
+}
+
+struct image_in {
+    const uint8_t *p;
+    size_t left;
+};
+
+static int image_get(void *ctx, void *p, size_t n)
+{
+    struct image_in *in = ctx;
+    if (n > in->left)
+        return COORD_ECORRUPT;
+    memcpy(p, in->p, n);
+    in->p += n;
+    in->left -= n;
+    return 0;
+}
+
+static int image_save(void *ctx, store_out_fn out, void *out_ctx)
+{
+    const struct image_in *img = ctx;
+    return out(out_ctx, img->p, img->left);
+}
+
+/* SNAP sync: the leader's state replaces ours. */
+static void receive_snapshot(struct ensemble *e, struct link *l,
+                             const uint8_t *p, size_t n)
+{
+    struct server *srv = e->srv;
+    zab_zxid want;
+    if (n < 8 || !zab_snapshot_wanted(&e->z, &want) ||
+        jute_be64(p) != want) {
+        log_warn("ensemble: unexpected snapshot ignored");
+        return;
+    }
+    struct image_in in = {p + 8, n - 8};
+    struct tree *t = server_tree_new(srv);
+    if (t == NULL || tree_snapshot_load(t, image_get, &in) != 0 ||
+        (zab_zxid)tree_last_zxid(t) != want) {
+        log_error("ensemble: bad snapshot from sid=%llu",
+                  (unsigned long long)e->m[l->idx].id);
+        if (t)
+            tree_free(t);
+        link_close(l, "bad snapshot");
+        return;
+    }
+    server_tree_replace(srv, t);
+    /* What the engine asked to persist and was not told about is void. */
+    pq_clear(e);
+    struct image_in img = {p + 8, n - 8};
+    int rc = store_install_snapshot(srv->store, (int64_t)want, image_save,
+                                    &img);
+    if (rc != 0) {
+        fatal_store(e, rc);
+        return;
+    }
+    srv->last_snap_zxid = (int64_t)want;
+    srv->log_bytes_since_snap = 0;
+    e->durable = (int64_t)want;
+    log_info("ensemble: installed snapshot zxid=0x%llx bytes=%zu",
+             (unsigned long long)want, n - 8);
+    struct zab_event ev = {.type = ZAB_EV_SNAPSHOT_LOADED};
+    ev.snapshot.zxid = want;
+    step(e, &ev);
+}
+
+/* --- requests --------------------------------------------------------------- */
+
+static void work_push(struct ensemble *e, struct work *w)
+{
+    w->next = NULL;
+    if (e->work_tail)
+        e->work_tail->next = w;
+    else
+        e->work_head = w;
+    e->work_tail = w;
+}
+
+static void fwd_push(struct ensemble *e, struct req *req, bool sync,
+                     uint64_t tag)
+{
+    struct fwd *f = calloc(1, sizeof *f);
+    if (f == NULL) {
+        log_error("ensemble: out of memory");
+        exit(70);
+    }
+    f->req = req;
+    f->sync = sync;
+    f->tag = tag;
+    if (e->fwd_tail)
+        e->fwd_tail->next = f;
+    else
+        e->fwd_head = f;
+    e->fwd_tail = f;
+}
+
+/* Leader: proposes queued work while the engine takes it. */
+static void pump(struct ensemble *e)
+{
+    struct server *srv = e->srv;
+    while (e->work_head && !e->in_step && srv->running) {
+        struct work *w = e->work_head;
+        if (!zab_is_leader(&e->z) || !zab_is_established(&e->z)) {
+            /* lost leadership: learners hear it from their own engines */
+            e->work_head = w->next;
+            if (e->work_head == NULL)
+                e->work_tail = NULL;
+            if (w->req == NULL)
+                send_tag(e, w->from, F_FWD_ERR, w->tag,
+                         (uint32_t)COORD_ECONNECTIONLOSS, 4);
+            else
+                server_req_abort(srv, w->req);
+            free(w->data);
+            free(w);
+            continue;
+        }
+        zab_zxid zxid;
+        if (w->sync) {
+            zxid = zab_last_logged(&e->z);
+        } else {
+            const uint8_t *d = w->req ? w->req->data : w->data;
+            size_t len = w->req ? w->req->len : w->len;
+            struct zab_event ev = {.type = ZAB_EV_SUBMIT};
+            ev.submit.data = d;
+            ev.submit.len = len;
+            struct zab_update u;
+            e->in_step = true;
+            int rc = zab_step(&e->z, &ev, &u);
+            if (rc == COORD_ETHROTTLED) {
+                e->in_step = false;
+                return; /* retried after the next commits */
+            }
+            if (rc != 0) {
+                e->in_step = false;
+                log_error("ensemble: submit failed err=%s",
+                          coord_strerror(rc));
+                e->work_head = w->next;
+                if (e->work_head == NULL)
+                    e->work_tail = NULL;
+                if (w->req)
+                    server_req_abort(srv, w->req);
+                else
+                    send_tag(e, w->from, F_FWD_ERR, w->tag, (uint32_t)rc, 4);
+                free(w->data);
+                free(w);
+                continue;
+            }
+            zxid = u.submitted;
+            e->work_head = w->next;
+            if (e->work_head == NULL)
+                e->work_tail = NULL;
+            /* The learner learns its zxid before the proposal's commit can
+             * reach it: same link, sent before anything of this step. */
+            if (w->req) {
+                w->req->zxid = (int64_t)zxid;
+                server_txn_link(srv, w->req);
+            } else {
+                send_tag(e, w->from, F_FWD_ACK, w->tag, zxid, 8);
+            }
+            free(w->data);
+            free(w);
+            carry_out(e, &u);
+            e->in_step = false;
+            after_step(e);
+            continue;
+        }
+        e->work_head = w->next;
+        if (e->work_head == NULL)
+            e->work_tail = NULL;
+        if (w->req) {
+            w->req->zxid = (int64_t)zxid;
+            server_txn_link(srv, w->req);
+        } else {
+            send_tag(e, w->from, F_SYNC_OK, w->tag, zxid, 8);
+        }
+        free(w->data);
+        free(w);
+    }
+}
+
+static int queue_request(struct ensemble *e, struct req *req, bool sync)
+{
+    if (!e->serving)
+        return COORD_ECONNECTIONLOSS;
+    if (ensemble_leading(e)) {
+        struct work *w = calloc(1, sizeof *w);
+        if (w == NULL)
+            return COORD_ENOMEM;
+        w->req = req;
+        w->sync = sync;
+        work_push(e, w);
+        pump(e);
+        return 0;
+    }
+    zab_sid leader = zab_leader_id(&e->z);
+    struct member *m = member_of(e, leader);
+    if (m == NULL || m->link == NULL || !m->link->up)
+        return COORD_ECONNECTIONLOSS;
+    uint64_t tag = ++e->next_tag;
+    uint8_t t[8];
+    jute_wbe64(t, tag);
+    fwd_push(e, req, sync, tag);
+    if (sync)
+        send_frame(e, leader, F_SYNC, t, 8, NULL, 0);
+    else
+        send_frame(e, leader, F_FWD, t, 8, req->data, req->len);
+    return 0;
+}
+
+int ensemble_submit(struct ensemble *e, struct req *req)
+{
+    return queue_request(e, req, false);
+}
+
+int ensemble_sync(struct ensemble *e, struct req *req)
+{
+    return queue_request(e, req, true);
+}
+
+/* Learner: the leader answered the oldest forwarded request. */
+static void forwarded_answer(struct ensemble *e, struct link *l, uint8_t type,
+                             const uint8_t *p, size_t n)
+{
+    struct fwd *f = e->fwd_head;
+    if (n < 12 || f == NULL || jute_be64(p) != f->tag) {
+        log_warn("ensemble: answer to an unknown forwarded request");
+        link_close(l, "protocol error");
+        return;
+    }
+    e->fwd_head = f->next;
+    if (e->fwd_head == NULL)
+        e->fwd_tail = NULL;
+    struct req *req = f->req;
+    free(f);
+    if (type == F_FWD_ERR || n < 16) {
+        server_req_abort(e->srv, req);
+        return;
+    }
+    req->zxid = (int64_t)jute_be64(p + 8);
+    server_txn_link(e->srv, req);
+}
+
+static void fail_forwarded(struct ensemble *e)
+{
+    while (e->fwd_head) {
+        struct fwd *f = e->fwd_head;
+        e->fwd_head = f->next;
+        server_req_abort(e->srv, f->req);
+        free(f);
+    }
+    e->fwd_tail = NULL;
+}
+
+static void remote_work(struct ensemble *e, struct link *l, uint8_t type,
+                        const uint8_t *p, size_t n)
+{
+    if (n < 8) {
+        link_close(l, "protocol error");
+        return;
+    }
+    zab_sid from = e->m[l->idx].id;
+    uint64_t tag = jute_be64(p);
+    if (!ensemble_leading(e) || !e->serving) {
+        send_tag(e, from, F_FWD_ERR, tag, (uint32_t)COORD_ECONNECTIONLOSS, 4);
+        return;
+    }
+    struct work *w = calloc(1, sizeof *w);
+    if (w == NULL) {
+        log_error("ensemble: out of memory");
+        exit(70);
+    }
+    w->from = from;
+    w->tag = tag;
+    w->sync = type == F_SYNC;
+    if (!w->sync) {
+        w->len = n - 8;
+        w->data = malloc(w->len ? w->len : 1);
+        if (w->data == NULL) {
+            log_error("ensemble: out of memory");
+            exit(70);
+        }
+        memcpy(w->data, p + 8, w->len);
+    }
+    work_push(e, w);
+    pump(e);
+}
+
+static void touch_sessions(struct ensemble *e, const uint8_t *p, size_t n)
+{
+    if (!ensemble_leading(e))
+        return;
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+        struct session *s = session_find(e->srv, (int64_t)jute_be64(p + i));
+        if (s)
+            session_touch(e->srv, s);
+    }
+}
+
+static void handle_frame(struct link *l, uint8_t type, const uint8_t *p,
+                         size_t n)
+{
+    struct ensemble *e = l->e;
+    if (l->idx < 0 || !l->up) {
+        /* an accepted link: its first frame names the peer */
+        if (type != F_HELLO || n != HELLO_LEN - 1 ||
+            memcmp(p, "CZAB", 4) != 0 || jute_be32(p + 4) != PEER_VERSION) {
+            link_close(l, "bad hello");
+            return;
+        }
+        zab_sid id = jute_be64(p + 8);
+        struct member *m = member_of(e, id);
+        if (m == NULL || id >= e->m[e->me].id) {
+            log_warn("ensemble: refused peer connection sid=%llu (not a "
+                     "member with a lower id)",
+                     (unsigned long long)id);
+            link_close(l, "unknown peer");
+            return;
+        }
+        link_up(l, m);
+        return;
+    }
+    switch (type) {
+    case F_ZAB: {
+        struct zab_event ev = {.type = ZAB_EV_MSG};
+        ev.msg.from = e->m[l->idx].id;
+        ev.msg.data = p;
+        ev.msg.len = n;
+        step(e, &ev);
+        return;
+    }
+    case F_SNAP:
+        receive_snapshot(e, l, p, n);
+        return;
+    case F_FWD:
+    case F_SYNC:
+        remote_work(e, l, type, p, n);
+        return;
+    case F_FWD_ACK:
+    case F_FWD_ERR:
+    case F_SYNC_OK:
+        forwarded_answer(e, l, type, p, n);
+        return;
+    case F_TOUCH:
+        touch_sessions(e, p, n);
+        return;
+    default:
+        link_close(l, "unknown frame");
+        return;
+    }
+}
+
+/* --- stepping the engine ----------------------------------------------------- */
+
+static void carry_out(struct ensemble *e, const struct zab_update *u)
+{
+    struct server *srv = e->srv;
+    for (size_t i = 0; i < u->n_deliver; i++)
+        server_deliver(srv, (int64_t)u->deliver[i].zxid, u->deliver[i].data,
+                       u->deliver[i].len);
+    for (size_t i = 0; i < u->n_send; i++) {
+        const struct zab_send *s = &u->send[i];
+        if (s->kind == ZAB_SEND_SNAPSHOT)
+            send_snapshot(e, s->to, s->snap_zxid);
+        else
+            send_frame(e, s->to, F_ZAB, s->data, s->len, NULL, 0);
+    }
+    for (size_t i = 0; i < u->n_persist; i++)
+        pq_push(e, &u->persist[i]);
+    pq_advance(e);
+}
+
+static void leave_service(struct ensemble *e)
+{
+    struct server *srv = e->srv;
+    e->serving = false;
+    fail_forwarded(e);
+    server_stop_serving(srv);
+}
+
+static void enter_service(struct ensemble *e)
+{
+    struct server *srv = e->srv;
+    e->serving = true;
+    if (ensemble_leading(e))
+        server_sessions_renew(srv);
+    int64_t now = server_mono_ms();
+    if (e->looking_since_ms > 0) {
+        e->last_election_ms = now - e->looking_since_ms;
+        e->looking_since_ms = 0;
+    }
+    log_info("ensemble: serving role=%s leader=%llu epoch=%u zxid=0x%llx "
+             "election_ms=%lld",
+             zab_role_name(zab_role(&e->z)),
+             (unsigned long long)zab_leader_id(&e->z), zab_epoch_of(&e->z),
+             (unsigned long long)tree_last_zxid(srv->tree),
+             (long long)e->last_election_ms);
+}
+
+/* Role changes, then the reports the step's persists produced. */
+static void after_step(struct ensemble *e)
+{
+    bool established = zab_is_established(&e->z);
+    if (e->serving && (!established || zab_leader_id(&e->z) != e->leader ||
+                       zab_role(&e->z) != e->role))
+        leave_service(e);
+    if (!established && e->looking_since_ms == 0) {
+        e->looking_since_ms = server_mono_ms();
+        e->elections++;
+    }
+    if (!e->serving && established)
+        enter_service(e);
+    e->role = zab_role(&e->z);
+    e->leader = zab_leader_id(&e->z);
+    while (e->n_defer > 0 && !e->in_step) {
+        struct deferred d = e->defer[0];
+        memmove(e->defer, e->defer + 1, --e->n_defer * sizeof *e->defer);
+        struct zab_event ev = {.type = d.type};
+        if (d.type == ZAB_EV_PEER_DOWN || d.type == ZAB_EV_PEER_UP)
+            ev.peer.id = d.zxid;
+        else
+            ev.persisted.zxid = d.zxid;
+        step(e, &ev);
+    }
+}
+
+static void step(struct ensemble *e, const struct zab_event *ev)
+{
+    if (e->in_step) {
+        /* only link events can nest (a send closing a link) */
+        if (ev->type == ZAB_EV_PEER_DOWN || ev->type == ZAB_EV_PEER_UP) {
+            defer_event(e, ev->type, ev->peer.id);
+            return;
+        }
+        log_error("ensemble: nested engine step type=%d", ev->type);
+        abort();
+    }
+    struct zab_event copy;
+    if (ev->type == ZAB_EV_PEER_DOWN || ev->type == ZAB_EV_PEER_UP) {
+        copy = *ev;
+        ev = &copy;
+    }
+    struct zab_update u;
+    e->in_step = true;
+    int rc = zab_step(&e->z, ev, &u);
+    if (rc == COORD_ENOMEM) {
+        log_error("ensemble: out of memory in the engine");
+        exit(70);
+    }
+    carry_out(e, &u);
+    e->in_step = false;
+    after_step(e);
+    pump(e);
+}
+
+/* --- ticks ------------------------------------------------------------------- */
+
+static unsigned tick_period(const struct ensemble *e)
+{
+    unsigned t = e->zc.tick_ms / 4;
+    return t < 10 ? 10 : t > 100 ? 100 : t;
+}
+
+int ensemble_timeout_ms(struct ensemble *e, int64_t now_ms)
+{
+    if (!e->started)
+        return -1;
+    return e->next_tick_ms > now_ms ? (int)(e->next_tick_ms - now_ms) : 0;
+}
+
+/* Learner: the sessions that had activity here since the last report keep
+ * living on the leader, which alone expires sessions. */
+static void send_touches(struct ensemble *e)
+{
+    struct server *srv = e->srv;
+    zab_sid leader = zab_leader_id(&e->z);
+    struct buf b;
+    buf_init(&b, SIZE_MAX);
+    for (size_t i = 0; i < srv->sessions_cap; i++)
+        for (struct session *s = srv->sessions[i]; s; s = s->hash_next) {
+            if (!s->touched && s->conn == NULL)
+                continue;
+            s->touched = false;
+            uint8_t v[8];
+            jute_wbe64(v, (uint64_t)s->id);
+            buf_append(&b, v, 8);
+        }
+    if (b.len > 0 && b.err == 0)
+        send_frame(e, leader, F_TOUCH, b.base, b.len, NULL, 0);
+    buf_close(&b);
+}
+
+void ensemble_tick(struct ensemble *e, int64_t now)
+{
+    if (!e->started || now < e->next_tick_ms)
+        return;
+    e->next_tick_ms = now + tick_period(e);
+    for (size_t i = 0; i < e->n; i++) {
+        struct member *m = &e->m[i];
+        if ((int)i != e->me && m->link == NULL && m->id > e->m[e->me].id &&
+            now >= m->retry_ms)
+            dial(e, m, now);
+    }
+    struct zab_event ev = {.type = ZAB_EV_TICK};
+    ev.tick.now_ms = (uint64_t)now;
+    step(e, &ev);
+    if (e->serving && !ensemble_leading(e) && now >= e->next_touch_ms) {
+        send_touches(e);
+        e->next_touch_ms = now + e->zc.tick_ms / 2;
+    }
+    links_reap(e);
+}
+
+void ensemble_store_durable(struct ensemble *e, int64_t durable)
+{
+    if (durable > e->durable)
+        e->durable = durable;
+    if (e->in_step)
+        return;
+    pq_advance(e);
+    after_step(e);
+    pump(e);
+}
+
+/* --- setup ------------------------------------------------------------------- */
+
+int ensemble_open(struct server *srv, struct ensemble **out)
+{
+    const struct coord_config *cfg = srv->cfg;
+    *out = NULL;
+    struct ensemble *e = calloc(1, sizeof *e);
+    if (e == NULL)
+        return COORD_ENOMEM;
+    e->srv = srv;
+    e->me = -1;
+    e->listener.fd = -1;
+    zab_config_defaults(&e->zc);
+    e->zc.my_id = (zab_sid)cfg->server_id;
+    e->zc.tick_ms = (unsigned)cfg->tick_time;
+    e->zc.init_limit = (unsigned)cfg->init_limit;
+    e->zc.sync_limit = (unsigned)cfg->sync_limit;
+    e->zc.window = 5000;
+    e->zc.tracer = tracer;
+    if (e->zc.tick_ms < 1000) {
+        /* elections should not outpace a fast tick by too much either */
+        e->zc.election_min_ms = e->zc.tick_ms / 2 > 50 ? e->zc.tick_ms / 2
+                                                       : 50;
+        e->zc.finalize_ms = e->zc.election_min_ms;
+    }
+    for (size_t i = 0; i < cfg->n_servers && i < ZAB_MAX_MEMBERS; i++) {
+        const struct coord_config_server *s = &cfg->servers[i];
+        struct member *m = &e->m[e->n];
+        m->id = (zab_sid)s->id;
+        m->observer = s->observer;
+        m->host = strdup(s->host);
+        m->port = s->peer_port;
+        if (m->host == NULL) {
+            ensemble_close(e);
+            return COORD_ENOMEM;
+        }
+        e->zc.members.members[e->n] = (struct zab_member){
+            m->id, s->observer ? ZAB_OBSERVER : ZAB_VOTER};
+        if (m->id == e->zc.my_id)
+            e->me = (int)e->n;
+        e->n++;
+    }
+    e->zc.members.n = (unsigned)e->n;
+    e->zc.members.version = 0;
+    int rc = store_read_epoch(srv->store, "acceptedEpoch", &e->accepted_epoch);
+    if (rc == 0)
+        rc = store_read_epoch(srv->store, "currentEpoch", &e->current_epoch);
+    if (rc != 0) {
+        ensemble_close(e);
+        return rc;
+    }
+    *out = e;
+    return 0;
+}
+
+int ensemble_recovered_record(struct ensemble *e, int64_t zxid,
+                              const void *rec, size_t len)
+{
+    if (e->n_boot == e->cap_boot) {
+        size_t cap = e->cap_boot ? e->cap_boot * 2 : 1024;
+        struct zab_record *v = realloc(e->boot, cap * sizeof *v);
+        if (v == NULL)
+            return COORD_ENOMEM;
+        e->boot = v;
+        e->cap_boot = cap;
+    }
+    uint8_t *d = malloc(len ? len : 1);
+    if (d == NULL)
+        return COORD_ENOMEM;
+    memcpy(d, rec, len);
+    e->boot[e->n_boot++] = (struct zab_record){(zab_zxid)zxid, d, len};
+    return 0;
+}
+
+static void free_boot(struct ensemble *e)
+{
+    for (size_t i = 0; i < e->n_boot; i++)
+        free((void *)e->boot[i].data);
+    free(e->boot);
+    e->boot = NULL;
+    e->n_boot = e->cap_boot = 0;
+}
+
+static int listen_peers(struct ensemble *e)
+{
+    struct member *me = &e->m[e->me];
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    char port[16];
+    snprintf(port, sizeof port, "%d", me->port);
+    const char *host = me->host;
+    if (strcmp(host, "0.0.0.0") == 0 || *host == '\0')
+        host = NULL;
+    struct addrinfo *ai = NULL;
+    if (getaddrinfo(host, port, &hints, &ai) != 0) {
+        log_error("ensemble: cannot resolve peer address %s", me->host);
+        return COORD_EINVAL;
+    }
+    int fd = -1;
+    for (struct addrinfo *a = ai; a; a = a->ai_next) {
+        fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                    0);
+        if (fd < 0)
+            continue;
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, 64) == 0)
+            break;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(ai);
+    if (fd < 0) {
+        log_error("ensemble: cannot listen on peer port %s:%d: %s", me->host,
+                  me->port, strerror(errno));
+        return COORD_EIO;
+    }
+    e->listener.fd = fd;
+    e->listener.on_event = on_peer_accept;
+    server_watch(e->srv, &e->listener, EPOLLIN, true);
+    return 0;
+}
+
+int ensemble_start(struct ensemble *e)
+{
+    struct server *srv = e->srv;
+    struct zab_persisted boot = {
+        .accepted_epoch = e->accepted_epoch,
+        .current_epoch = e->current_epoch,
+        .last_committed = (zab_zxid)tree_last_zxid(srv->tree),
+        .log = e->boot,
+        .n_log = e->n_boot,
+    };
+    uint64_t seed = (uint64_t)server_wall_ms() ^ ((uint64_t)getpid() << 32);
+    int rc = zab_init(&e->z, &e->zc, &boot, seed);
+    free_boot(e);
+    if (rc != 0) {
+        log_error("ensemble: cannot start the engine err=%s "
+                  "acceptedEpoch=%u currentEpoch=%u",
+                  coord_strerror(rc), e->accepted_epoch, e->current_epoch);
+        return rc;
+    }
+    e->started = true;
+    e->durable = store_last_appended(srv->store);
+    rc = listen_peers(e);
+    if (rc != 0)
+        return rc;
+    e->looking_since_ms = server_mono_ms();
+    e->role = -1;
+    log_info("ensemble: started sid=%llu members=%zu peerPort=%d "
+             "acceptedEpoch=%u currentEpoch=%u zxid=0x%llx",
+             (unsigned long long)e->zc.my_id, e->n, e->m[e->me].port,
+             e->accepted_epoch, e->current_epoch,
+             (unsigned long long)tree_last_zxid(srv->tree));
+    ensemble_tick(e, server_mono_ms());
+    return 0;
+}
+
+void ensemble_close(struct ensemble *e)
+{
+    if (e == NULL)
+        return;
+    for (struct link *l = e->links; l; l = l->next)
+        if (l->src.fd >= 0) {
+            close(l->src.fd);
+            l->src.fd = -1;
+        }
+    links_reap(e);
+    if (e->listener.fd >= 0)
+        close(e->listener.fd);
+    while (e->work_head) {
+        struct work *w = e->work_head;
+        e->work_head = w->next;
+        req_free(w->req);
+        free(w->data);
+        free(w);
+    }
+    while (e->fwd_head) {
+        struct fwd *f = e->fwd_head;
+        e->fwd_head = f->next;
+        req_free(f->req);
+        free(f);
+    }
+    pq_clear(e);
+    free(e->pq);
+    free(e->defer);
+    free_boot(e);
+    for (size_t i = 0; i < e->n; i++)
+        free(e->m[i].host);
+    if (e->started)
+        zab_close(&e->z);
+    free(e);
+}
+
+/* --- state for the operators ------------------------------------------------- */
+
+bool ensemble_serving(const struct ensemble *e)
+{
+    return e->serving;
+}
+
+bool ensemble_leading(const struct ensemble *e)
+{
+    return e->started && zab_is_leader(&e->z);
+}
+
+const char *ensemble_mode(const struct ensemble *e)
+{
+    if (!e->serving)
+        return "looking";
+    switch (zab_role(&e->z)) {
+    case ZAB_LEADING:
+        return "leader";
+    case ZAB_FOLLOWING:
+        return "follower";
+    case ZAB_OBSERVING:
+        return "observer";
+    }
+    return "looking";
+}
+
+int64_t ensemble_leader_id(const struct ensemble *e)
+{
+    return (int64_t)zab_leader_id(&e->z);
+}
+
+int64_t ensemble_epoch(const struct ensemble *e)
+{
+    return zab_epoch_of(&e->z);
+}
+
+void ensemble_mntr(const struct ensemble *e, struct buf *out)
+{
+    size_t up = 0, voters = 0;
+    for (size_t i = 0; i < e->n; i++) {
+        if (!e->m[i].observer)
+            voters++;
+        if ((int)i != e->me && e->m[i].link && e->m[i].link->up)
+            up++;
+    }
+    buf_printf(out, "zk_peer_state\t%s - %s\n",
+               zab_role_name(zab_role(&e->z)), zab_phase_name(zab_phase(&e->z)));
+    buf_printf(out, "zk_quorum_size\t%zu\n", voters / 2 + 1);
+    buf_printf(out, "zk_ensemble_members\t%zu\n", e->n);
+    buf_printf(out, "zk_peer_links_up\t%zu\n", up);
+    buf_printf(out, "zk_leader_id\t%llu\n",
+               (unsigned long long)zab_leader_id(&e->z));
+    buf_printf(out, "zk_epoch\t%u\n", zab_epoch_of(&e->z));
+    buf_printf(out, "zk_elections\t%llu\n", (unsigned long long)e->elections);
+    buf_printf(out, "zk_last_election_ms\t%lld\n",
+               (long long)e->last_election_ms);
+    if (zab_role(&e->z) == ZAB_LEADING) {
+        buf_printf(out, "zk_followers\t%zu\n", up);
+        buf_printf(out, "zk_pending_syncs\t0\n");
+    }
+}
