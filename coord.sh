@@ -2,6 +2,8 @@
 # The two commands of the README's quick start, for a fresh Debian 12 machine:
 #   ./coord.sh start   install packages, build, run coordd on 127.0.0.1:2181
 #   ./coord.sh test    install packages, build, run every test (what CI runs)
+#   ./coord.sh ensemble [N]  build, run an N-server ensemble (3 by default) on
+#                      loopback: clients on 127.0.0.1:2181..218N
 set -euo pipefail
 top=$(cd "$(dirname "$0")" && pwd)
 cd "$top"
@@ -78,8 +80,48 @@ print(f"tests: {p} passed, {f} failed, {s} skipped")
 PY
     exit $status
     ;;
+ensemble)
+    # A local ensemble for development and demos: server i listens for
+    # clients on 2180+i, REST on 8080+i, peers on 2888+i (elections 3888+i),
+    # data in coord-ensemble/i. Ctrl-C stops every server this started.
+    n=${2:-3}
+    case $n in 3|5|7) ;; *) echo "coord.sh: ensemble size must be 3, 5 or 7" >&2; exit 2 ;; esac
+    # shellcheck disable=SC2086
+    install_pkgs $build_pkgs
+    build build/release
+    pids=()
+    stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait; }
+    trap stop_all EXIT INT TERM
+    hosts=""
+    for i in $(seq 1 "$n"); do
+        d="$top/coord-ensemble/$i"
+        mkdir -p "$d"
+        echo "$i" > "$d/myid"
+        {
+            echo "tickTime=2000"
+            echo "initLimit=10"
+            echo "syncLimit=5"
+            echo "dataDir=$d"
+            echo "clientPort=$((2180 + i))"
+            echo "clientPortAddress=127.0.0.1"
+            echo "httpPort=$((8080 + i))"
+            echo "4lw.commands.whitelist=*"
+            for j in $(seq 1 "$n"); do
+                echo "server.$j=127.0.0.1:$((2888 + j)):$((3888 + j))"
+            done
+        } > "$d/zoo.cfg"
+        build/release/server/coordd -c "$d/zoo.cfg" >> "$d/coordd.log" 2>&1 &
+        pids+=($!)
+        hosts="$hosts${hosts:+,}127.0.0.1:$((2180 + i))"
+    done
+    echo "coord.sh: $n servers running, logs in $top/coord-ensemble/*/coordd.log"
+    echo "coord.sh: connect with: build/release/client/coordctl -s $hosts"
+    echo "coord.sh: roles: for p in \$(seq 2181 $((2180 + n))); do (exec 3<>/dev/tcp/127.0.0.1/\$p; printf srvr >&3; grep Mode <&3); done"
+    echo "coord.sh: Ctrl-C stops them"
+    wait
+    ;;
 *)
-    echo "usage: $0 start|test" >&2
+    echo "usage: $0 start|test|ensemble [3|5|7]" >&2
     exit 2
     ;;
 esac
