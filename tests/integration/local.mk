@@ -18,3 +18,4 @@ EXTRA_DIST += tests/integration/test_tls.py
 EXTRA_DIST += tests/integration/test_https.py
 EXTRA_DIST += tests/integration/test_hardening.py
 EXTRA_DIST += tests/integration/test_coordctl_tls.py
+EXTRA_DIST += tests/integration/test_recipes_kazoo.py
