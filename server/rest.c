@@ -93,6 +93,11 @@ struct hreq {
     bool super;
     bool admin;               /* Basic credentials of the superDigest user */
     bool creds;               /* an Authorization header was sent */
+    /* Without a daemon (rest_request_new): the request as given, and the
+     * answer kept rather than queued on a connection. */
+    const struct rest_http_req *in;
+    struct rest_http_resp resp;
+    bool answered;
 };
 
 struct rest {
@@ -175,23 +180,58 @@ static int wire_code(int code)
     return code;
 }
 
-static enum MHD_Result send_text(struct MHD_Connection *mc, unsigned status,
-                                 const char *type, char *text, size_t len)
+/*
+ * Every answer goes through here: body (malloc'd, taken; NULL when len is
+ * 0) with its type (NULL: no Content-Type) and an optional Location. On a
+ * connection it is queued; without one (rest_request_new) it is kept in
+ * hr->resp. A 401 asks for Basic credentials.
+ */
+static enum MHD_Result respond(struct hreq *hr, unsigned status,
+                               const char *type, char *body, size_t len,
+                               const char *location)
 {
+    if (hr->mc == NULL) {
+        struct rest_http_resp *o = &hr->resp;
+        free(o->body);
+        free(o->location);
+        *o = (struct rest_http_resp){.status = status,
+                                     .content_type = type,
+                                     .body = body,
+                                     .len = len,
+                                     .www_authenticate =
+                                         status == MHD_HTTP_UNAUTHORIZED};
+        if (location && (o->location = strdup(location)) == NULL)
+            return MHD_NO;
+        hr->answered = true;
+        return MHD_YES;
+    }
     struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+        body ? MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE)
+             : MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     if (resp == NULL) {
-        free(text);
+        free(body);
         return MHD_NO;
     }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    enum MHD_Result rv = MHD_queue_response(mc, status, resp);
+    if (type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (location)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
+    if (status == MHD_HTTP_UNAUTHORIZED)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                "Basic realm=\"coord\"");
+    enum MHD_Result rv = MHD_queue_response(hr->mc, status, resp);
     MHD_destroy_response(resp);
     return rv;
 }
 
+static enum MHD_Result send_text(struct hreq *hr, unsigned status,
+                                 const char *type, char *text, size_t len)
+{
+    return respond(hr, status, type, text, len, NULL);
+}
+
 /* Queues j (consumed) as the response, with an optional Location. */
-static enum MHD_Result send_json_loc(struct MHD_Connection *mc, unsigned status,
+static enum MHD_Result send_json_loc(struct hreq *hr, unsigned status,
                                      json_t *j, const char *location)
 {
     char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
@@ -206,25 +246,12 @@ static enum MHD_Result send_json_loc(struct MHD_Connection *mc, unsigned status,
     }
     t[n] = '\n';
     t[n + 1] = '\0';
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(n + 1, t, MHD_RESPMEM_MUST_FREE);
-    if (resp == NULL) {
-        free(t);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            "application/json");
-    if (location)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
-    enum MHD_Result rv = MHD_queue_response(mc, status, resp);
-    MHD_destroy_response(resp);
-    return rv;
+    return respond(hr, status, "application/json", t, n + 1, location);
 }
 
-static enum MHD_Result send_json(struct MHD_Connection *mc, unsigned status,
-                                 json_t *j)
+static enum MHD_Result send_json(struct hreq *hr, unsigned status, json_t *j)
 {
-    return send_json_loc(mc, status, j, NULL);
+    return send_json_loc(hr, status, j, NULL);
 }
 
 static json_t *error_json(int code, const char *msg)
@@ -243,24 +270,11 @@ static enum MHD_Result send_error_status(struct hreq *hr, unsigned status,
     if (status == 0)
         status = status_of(code, hr->creds);
     json_t *j = error_json(code, msg);
-    char *s = json_dumps(j, JSON_COMPACT);
+    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (s == NULL)
         return MHD_NO;
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
-    if (resp == NULL) {
-        free(s);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            "application/json");
-    if (status == MHD_HTTP_UNAUTHORIZED)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-                                "Basic realm=\"coord\"");
-    enum MHD_Result rv = MHD_queue_response(hr->mc, status, resp);
-    MHD_destroy_response(resp);
-    return rv;
+    return respond(hr, status, "application/json", s, strlen(s), NULL);
 }
 
 static enum MHD_Result send_error(struct hreq *hr, int code, const char *msg)
@@ -268,26 +282,54 @@ static enum MHD_Result send_error(struct hreq *hr, int code, const char *msg)
     return send_error_status(hr, 0, code, msg);
 }
 
-static bool has_arg(struct MHD_Connection *mc, const char *key)
+/* A query argument: true when present, *v its value (NULL for "?key"). */
+static bool lookup_arg(struct hreq *hr, const char *key, const char **v)
 {
-    const char *v = NULL;
+    *v = NULL;
+    if (hr->in) {
+        for (size_t i = 0; i < hr->in->n_args; i++) {
+            if (strcmp(hr->in->args[i].key, key) == 0) {
+                *v = hr->in->args[i].value;
+                return true;
+            }
+        }
+        return false;
+    }
     size_t n = 0;
-    if (MHD_lookup_connection_value_n(mc, MHD_GET_ARGUMENT_KIND, key,
-                                      strlen(key), &v, &n) != MHD_YES)
+    return MHD_lookup_connection_value_n(hr->mc, MHD_GET_ARGUMENT_KIND, key,
+                                         strlen(key), v, &n) == MHD_YES;
+}
+
+static bool has_arg(struct hreq *hr, const char *key)
+{
+    const char *v;
+    if (!lookup_arg(hr, key, &v))
         return false;
     return v == NULL || (strcmp(v, "false") != 0 && strcmp(v, "0") != 0);
 }
 
-static const char *arg(struct MHD_Connection *mc, const char *key)
+static const char *arg(struct hreq *hr, const char *key)
 {
-    return MHD_lookup_connection_value(mc, MHD_GET_ARGUMENT_KIND, key);
+    const char *v;
+    return lookup_arg(hr, key, &v) ? v : NULL;
+}
+
+/* A request header (names are case-insensitive), or NULL. */
+static const char *header(struct hreq *hr, const char *name)
+{
+    if (hr->in == NULL)
+        return MHD_lookup_connection_value(hr->mc, MHD_HEADER_KIND, name);
+    for (size_t i = 0; i < hr->in->n_headers; i++)
+        if (strcasecmp(hr->in->headers[i].key, name) == 0)
+            return hr->in->headers[i].value;
+    return NULL;
 }
 
 /* An integer argument: 0 (absent leaves *v), or -1 when it does not parse. */
-static int int_arg(struct MHD_Connection *mc, const char *key, long long lo,
+static int int_arg(struct hreq *hr, const char *key, long long lo,
                    long long hi, long long *v)
 {
-    const char *s = arg(mc, key);
+    const char *s = arg(hr, key);
     if (s == NULL)
         return 0;
     char *end;
@@ -347,46 +389,74 @@ static void add_id(struct hreq *hr, const char *scheme, const char *id)
     hr->n_ids++;
 }
 
-/* ip:<peer> always; digest:user:BASE64(SHA1(user:password)) with Basic. */
+/*
+ * "Basic BASE64(user:password)" (RFC 7617) as the "user:password" text
+ * addauth digest takes, into cred (NUL-terminated); false when the header
+ * is not that: another scheme, bad base64, no colon, an empty user or a
+ * NUL byte.
+ */
+static bool basic_credentials(const char *h, struct buf *cred)
+{
+    if (h == NULL || strncasecmp(h, "Basic", 5) != 0 || (h[5] != ' ' &&
+                                                         h[5] != '\t'))
+        return false;
+    h += 5;
+    while (*h == ' ' || *h == '\t')
+        h++;
+    size_t n = strlen(h);
+    while (n > 0 && (h[n - 1] == ' ' || h[n - 1] == '\t'))
+        n--;
+    if (rest_b64_decode(cred, h, n) != 0 || cred->len == 0)
+        return false;
+    const char *c = memchr(cred->base, ':', cred->len);
+    if (c == NULL || c == (const char *)cred->base ||
+        memchr(cred->base, '\0', cred->len) != NULL)
+        return false;
+    return buf_append(cred, "", 1) == 0;
+}
+
+/* ip:<peer> always; x509:<subject> over HTTPS with a verified client
+ * certificate; digest:user:BASE64(SHA1(user:password)) with Basic. */
 static void identify(struct hreq *hr)
 {
     struct server *srv = hr->rest->srv;
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(hr->mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    char addr[64] = "?";
-    if (ci && ci->client_addr)
-        server_addr_text(ci->client_addr, addr, sizeof addr);
-    add_id(hr, "ip", addr);
-    /* HTTPS (rest_tls.c): the verified client certificate's subject */
-    ci = MHD_get_connection_info(hr->mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    if (ci && ci->socket_context)
-        add_id(hr, "x509", ci->socket_context);
-    hr->super = srv->cfg->skip_acl;
-    hr->creds = MHD_lookup_connection_value(hr->mc, MHD_HEADER_KIND,
-                                            MHD_HTTP_HEADER_AUTHORIZATION) != NULL;
-    char *pass = NULL;
-    char *user = MHD_basic_auth_get_username_password(hr->mc, &pass);
-    if (user && pass && strchr(user, ':') == NULL) {
-        size_t ul = strlen(user), pl = strlen(pass);
-        char *cred = malloc(ul + pl + 2);
-        char id[1024];
-        if (cred) {
-            memcpy(cred, user, ul);
-            cred[ul] = ':';
-            memcpy(cred + ul + 1, pass, pl + 1);
-            if (auth_digest(cred, ul + pl + 1, id, sizeof id) == 0) {
-                add_id(hr, "digest", id);
-                const char *sd = srv->cfg->super_digest;
-                if (sd && strcmp(sd, id) == 0)
-                    hr->super = hr->admin = true;
-            }
-            free(cred);
-        }
+    const struct sockaddr *peer = NULL;
+    const char *x509 = NULL;
+    if (hr->in) {
+        peer = hr->in->peer;
+        x509 = hr->in->x509;
+    } else {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+            hr->mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        if (ci)
+            peer = ci->client_addr;
+        /* HTTPS (rest_tls.c): the verified client certificate's subject */
+        ci = MHD_get_connection_info(hr->mc,
+                                     MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        if (ci)
+            x509 = ci->socket_context;
     }
-    if (user)
-        MHD_free(user);
-    if (pass)
-        MHD_free(pass);
+    char addr[64] = "?";
+    if (peer)
+        server_addr_text(peer, addr, sizeof addr);
+    add_id(hr, "ip", addr);
+    if (x509)
+        add_id(hr, "x509", x509);
+    hr->super = srv->cfg->skip_acl;
+    const char *auth = header(hr, MHD_HTTP_HEADER_AUTHORIZATION);
+    hr->creds = auth != NULL;
+    struct buf cred;
+    buf_init(&cred, 4096);
+    char id[1024];
+    if (basic_credentials(auth, &cred) &&
+        auth_digest((const char *)cred.base, cred.len - 1, id, sizeof id) ==
+            0) {
+        add_id(hr, "digest", id);
+        const char *sd = srv->cfg->super_digest;
+        if (sd && strcmp(sd, id) == 0)
+            hr->super = hr->admin = true;
+    }
+    buf_close(&cred);
 }
 
 static void caller_of(struct hreq *hr, struct tree_caller *who, uint64_t watcher)
@@ -518,52 +588,48 @@ static enum MHD_Result list_subtree(struct hreq *hr, const char *root,
         json_decref(nodes);
         return send_error(hr, first_err, NULL);
     }
-    return send_json(hr->mc, MHD_HTTP_OK,
+    return send_json(hr, MHD_HTTP_OK,
                      json_pack("{s:s, s:o, s:b}", "path", root, "nodes", nodes,
                                "truncated", truncated));
 }
 
 static enum MHD_Result get_znode(struct hreq *hr, const char *path, bool head)
 {
-    struct MHD_Connection *mc = hr->mc;
     struct buf rec, out;
     buf_init(&rec, (size_t)COORD_MAX_FRAME + 64);
     buf_init(&out, (size_t)1 << 30);
     struct coord_path_watch_req pw = {jute_cstr(path), false};
     coord_put_path_watch_req(&rec, &pw);
     enum MHD_Result res;
-    const char *enc = arg(mc, "encoding");
+    const char *enc = arg(hr, "encoding");
     if (enc && strcmp(enc, "utf8") != 0 && strcmp(enc, "base64") != 0) {
         res = send_error(hr, COORD_EBADARGUMENTS,
                          "encoding must be utf8 or base64");
-    } else if (!head && has_arg(mc, "recursive")) {
+    } else if (!head && has_arg(hr, "recursive")) {
         long long limit = LIST_LIMIT_DEFAULT;
-        if (int_arg(mc, "limit", 1, LIST_LIMIT_MAX, &limit) != 0)
+        if (int_arg(hr, "limit", 1, LIST_LIMIT_MAX, &limit) != 0)
             res = send_error(hr, COORD_EBADARGUMENTS, "bad limit");
         else
             res = list_subtree(hr, path, limit);
-    } else if (head || has_arg(mc, "stat")) {
+    } else if (head || has_arg(hr, "stat")) {
         int err = read_op(hr, COORD_OP_EXISTS, &rec, &out, 0);
         struct coord_stat st;
         struct jute_r r;
         jute_r_init(&r, out.base, out.len);
         if (err != 0 || coord_get_stat(&r, &st) != 0) {
             if (head) {
-                struct MHD_Response *resp =
-                    MHD_create_response_from_buffer(0, NULL,
-                                                    MHD_RESPMEM_PERSISTENT);
-                res = MHD_queue_response(mc, status_of(err ? err : COORD_ENONODE,
-                                                       hr->creds), resp);
-                MHD_destroy_response(resp);
+                res = respond(hr,
+                              status_of(err ? err : COORD_ENONODE, hr->creds),
+                              NULL, NULL, 0, NULL);
             } else {
                 res = send_error(hr, err ? err : COORD_ESYSTEM, NULL);
             }
         } else {
-            res = send_json(mc, MHD_HTTP_OK,
+            res = send_json(hr, MHD_HTTP_OK,
                             json_pack("{s:s, s:o}", "path", path, "stat",
                                       stat_json(&st)));
         }
-    } else if (has_arg(mc, "children")) {
+    } else if (has_arg(hr, "children")) {
         int err = read_op(hr, COORD_OP_GETCHILDREN2, &rec, &out, 0);
         if (err != 0) {
             res = send_error(hr, err, NULL);
@@ -573,7 +639,7 @@ static enum MHD_Result get_znode(struct hreq *hr, const char *path, bool head)
             json_t *kids = children_json(&r);
             struct coord_stat st;
             coord_get_stat(&r, &st);
-            res = send_json(mc, MHD_HTTP_OK,
+            res = send_json(hr, MHD_HTTP_OK,
                             json_pack("{s:s, s:o, s:o}", "path", path,
                                       "children", kids, "stat", stat_json(&st)));
         }
@@ -594,7 +660,7 @@ static enum MHD_Result get_znode(struct hreq *hr, const char *path, bool head)
                                  "data is not valid UTF-8; use encoding=base64");
             } else {
                 json_object_set_new(o, "stat", stat_json(&st));
-                res = send_json(mc, MHD_HTTP_OK, o);
+                res = send_json(hr, MHD_HTTP_OK, o);
             }
         }
     }
@@ -629,15 +695,18 @@ static void hreq_park(struct hreq *hr)
     if (r->waiting)
         r->waiting->prev = hr;
     r->waiting = hr;
-    MHD_suspend_connection(hr->mc);
+    if (hr->mc)
+        MHD_suspend_connection(hr->mc);
 }
 
 static void hreq_wake(struct hreq *hr)
 {
     hreq_unlink(hr);
     hr->ready = true;
-    MHD_resume_connection(hr->mc);
-    hr->rest->dirty = true;
+    if (hr->mc) {
+        MHD_resume_connection(hr->mc);
+        hr->rest->dirty = true;
+    }
 }
 
 /* The server applied our write: keep its result, wake the request. */
@@ -772,12 +841,11 @@ static enum MHD_Result post_znode(struct hreq *hr, const char *path)
 static enum MHD_Result put_znode(struct hreq *hr, const char *path)
 {
     long long version = -1;
-    if (int_arg(hr->mc, "version", -1, INT32_MAX, &version) != 0)
+    if (int_arg(hr, "version", -1, INT32_MAX, &version) != 0)
         return send_error(hr, COORD_EBADARGUMENTS, "bad version");
     struct buf rec;
     buf_init(&rec, (size_t)hr->rest->srv->cfg->jute_maxbuffer);
-    const char *ct = MHD_lookup_connection_value(hr->mc, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_TYPE);
+    const char *ct = header(hr, MHD_HTTP_HEADER_CONTENT_TYPE);
     int err = 0;
     if (ct && strncmp(ct, "application/octet-stream", 24) == 0) {
         struct coord_setdata_req sr = {
@@ -850,7 +918,7 @@ static enum MHD_Result get_acl(struct hreq *hr, const char *path)
             json_decref(a);
             res = send_error(hr, COORD_ESYSTEM, NULL);
         } else {
-            res = send_json(hr->mc, MHD_HTTP_OK,
+            res = send_json(hr, MHD_HTTP_OK,
                             json_pack("{s:s, s:o, s:o}", "path", path, "acl", a,
                                       "stat", stat_json(&st)));
         }
@@ -864,7 +932,7 @@ static enum MHD_Result get_acl(struct hreq *hr, const char *path)
 static enum MHD_Result put_acl(struct hreq *hr, const char *path)
 {
     long long version = -1;
-    if (int_arg(hr->mc, "version", -1, INT32_MAX, &version) != 0)
+    if (int_arg(hr, "version", -1, INT32_MAX, &version) != 0)
         return send_error(hr, COORD_EBADARGUMENTS, "bad version");
     struct buf rec;
     buf_init(&rec, (size_t)hr->rest->srv->cfg->jute_maxbuffer);
@@ -929,12 +997,12 @@ static void walk_delete(struct walk *w, const char *p, int32_t version,
 static enum MHD_Result delete_znode(struct hreq *hr, const char *path)
 {
     long long version = -1;
-    if (int_arg(hr->mc, "version", -1, INT32_MAX, &version) != 0)
+    if (int_arg(hr, "version", -1, INT32_MAX, &version) != 0)
         return send_error(hr, COORD_EBADARGUMENTS, "bad version");
     struct buf rec;
     buf_init(&rec, (size_t)hr->rest->srv->cfg->jute_maxbuffer);
     enum MHD_Result res;
-    if (has_arg(hr->mc, "recursive")) {
+    if (has_arg(hr, "recursive")) {
         struct walk w = {.hr = hr, .rec = &rec};
         buf_init(&w.out, (size_t)1 << 30);
         walk_delete(&w, path, (int32_t)version, 0);
@@ -1074,7 +1142,7 @@ static enum MHD_Result session_op(struct hreq *hr, const char *cred,
         strcmp(method, MHD_HTTP_METHOD_PUT) == 0) {
         if (method[0] == 'P')
             session_touch(srv, s);
-        return send_json(hr->mc, MHD_HTTP_OK,
+        return send_json(hr, MHD_HTTP_OK,
                          json_pack("{s:s, s:i, s:I}", "id", id, "timeout",
                                    s->timeout, "expiresInMs",
                                    (json_int_t)(s->expire_ms -
@@ -1097,7 +1165,6 @@ static enum MHD_Result session_op(struct hreq *hr, const char *cred,
 
 static enum MHD_Result answer(struct hreq *hr)
 {
-    struct MHD_Connection *mc = hr->mc;
     struct jute_r r;
     jute_r_init(&r, hr->reply, hr->reply_len);
     if (hr->kind == K_MULTI || (hr->kind == K_DELETE && hr->deleted > 1) ||
@@ -1110,7 +1177,7 @@ static enum MHD_Result answer(struct hreq *hr)
             json_decref(res);
             if (first)
                 return send_error(hr, first, NULL);
-            return send_json(mc, MHD_HTTP_OK,
+            return send_json(hr, MHD_HTTP_OK,
                              json_pack("{s:s, s:I, s:I}", "path", hr->path,
                                        "deleted", (json_int_t)hr->deleted,
                                        "zxid", (json_int_t)hr->zxid));
@@ -1118,9 +1185,9 @@ static enum MHD_Result answer(struct hreq *hr)
         if (first) {
             json_t *e = error_json(first, "transaction rolled back");
             json_object_set_new(e, "results", res);
-            return send_json(mc, status_of(first, hr->creds), e);
+            return send_json(hr, status_of(first, hr->creds), e);
         }
-        return send_json(mc, MHD_HTTP_OK,
+        return send_json(hr, MHD_HTTP_OK,
                          json_pack("{s:o, s:I}", "results", res, "zxid",
                                    (json_int_t)hr->zxid));
     }
@@ -1134,18 +1201,18 @@ static enum MHD_Result answer(struct hreq *hr)
         if (coord_get_stat(&r, &st) == 0)
             json_object_set_new(o, "stat", stat_json(&st));
         char *loc = location_of(p);
-        enum MHD_Result rv = send_json_loc(mc, MHD_HTTP_CREATED, o, loc);
+        enum MHD_Result rv = send_json_loc(hr, MHD_HTTP_CREATED, o, loc);
         free(loc);
         return rv;
     }
     case K_SET:
     case K_SETACL:
         coord_get_stat(&r, &st);
-        return send_json(mc, MHD_HTTP_OK,
+        return send_json(hr, MHD_HTTP_OK,
                          json_pack("{s:s, s:o}", "path", hr->path, "stat",
                                    stat_json(&st)));
     case K_DELETE:
-        return send_json(mc, MHD_HTTP_OK,
+        return send_json(hr, MHD_HTTP_OK,
                          json_pack("{s:s, s:i, s:I}", "path", hr->path,
                                    "deleted", 1, "zxid", (json_int_t)hr->zxid));
     case K_SESSION_NEW: {
@@ -1162,13 +1229,13 @@ static enum MHD_Result answer(struct hreq *hr)
         log_debug("rest: session created sid=%s timeout=%d", id, t);
         char loc[96];
         snprintf(loc, sizeof loc, "/v1/sessions/%s", cred);
-        return send_json_loc(mc, MHD_HTTP_CREATED,
+        return send_json_loc(hr, MHD_HTTP_CREATED,
                              json_pack("{s:s, s:s, s:i}", "session", cred,
                                        "id", id, "timeout", hr->timeout),
                              loc);
     }
     case K_SESSION_CLOSE:
-        return send_json(mc, MHD_HTTP_OK,
+        return send_json(hr, MHD_HTTP_OK,
                          json_pack("{s:b}", "closed", true));
     default:
         return send_error(hr, COORD_ESYSTEM, NULL);
@@ -1248,7 +1315,7 @@ static void stream_wake(struct stream *st)
             hreq_wake(st->poll);
         return;
     }
-    if (st->suspended) {
+    if (st->suspended && st->mc) {
         st->suspended = false;
         MHD_resume_connection(st->mc);
         st->rest->dirty = true;
@@ -1270,7 +1337,9 @@ static void stream_drop_watch(struct stream *st)
 static void stream_cut(struct stream *st)
 {
     const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(st->mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+        st->mc ? MHD_get_connection_info(st->mc,
+                                         MHD_CONNECTION_INFO_CONNECTION_FD)
+               : NULL;
     if (ci)
         shutdown(ci->connect_fd, SHUT_RDWR);
 }
@@ -1281,7 +1350,9 @@ static size_t stream_unsent(const struct stream *st)
 {
     size_t n = st->q.len;
     const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(st->mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+        st->mc ? MHD_get_connection_info(st->mc,
+                                         MHD_CONNECTION_INFO_CONNECTION_FD)
+               : NULL;
     int outq = 0;
     if (ci && ioctl(ci->connect_fd, SIOCOUTQ, &outq) == 0 && outq > 0)
         n += (size_t)outq;
@@ -1496,16 +1567,15 @@ static struct stream *stream_new(struct hreq *hr, const char *path,
 static enum MHD_Result get_watch(struct hreq *hr)
 {
     struct MHD_Connection *mc = hr->mc;
-    const char *path = arg(mc, "path");
+    const char *path = arg(hr, "path");
     if (path == NULL)
         path = "/";
     if (coord_path_validate(path, strlen(path)) != 0)
         return send_error(hr, COORD_EBADARGUMENTS, "bad path");
     long long since = -1, wait = -1;
-    const char *last = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
-                                                   "Last-Event-ID");
-    if (int_arg(mc, "since", 0, INT64_MAX, &since) != 0 ||
-        int_arg(mc, "wait", 0, WAIT_MAX_S, &wait) != 0)
+    const char *last = header(hr, "Last-Event-ID");
+    if (int_arg(hr, "since", 0, INT64_MAX, &since) != 0 ||
+        int_arg(hr, "wait", 0, WAIT_MAX_S, &wait) != 0)
         return send_error(hr, COORD_EBADARGUMENTS, "bad since or wait");
     if (last && *last) {
         char *end;
@@ -1516,7 +1586,7 @@ static enum MHD_Result get_watch(struct hreq *hr)
         since = v;
     }
     int err;
-    struct stream *st = stream_new(hr, path, has_arg(mc, "recursive"), &err);
+    struct stream *st = stream_new(hr, path, has_arg(hr, "recursive"), &err);
     if (st == NULL)
         return send_error(hr, err, NULL);
     if (wait >= 0) {
@@ -1556,6 +1626,17 @@ static enum MHD_Result get_watch(struct hreq *hr)
         buf_append(&st->q, head.base, head.len);
     }
     buf_close(&head);
+    if (mc == NULL) {
+        /* no connection (rest_request_new): the stream's first bytes are
+         * the answer, and the stream ends with it */
+        size_t n = st->q.len;
+        char *body = n ? malloc(n) : NULL;
+        if (body)
+            memcpy(body, st->q.base, n);
+        stream_free(st);
+        return respond(hr, MHD_HTTP_OK, "text/event-stream", body,
+                       body ? n : 0, NULL);
+    }
     struct MHD_Response *resp = MHD_create_response_from_callback(
         MHD_SIZE_UNKNOWN, 16384, sse_read, st, sse_free);
     if (resp == NULL) {
@@ -1584,7 +1665,7 @@ static enum MHD_Result answer_poll(struct hreq *hr)
     if (n > 0)
         zxid = json_integer_value(
             json_object_get(json_array_get(events, n - 1), "zxid"));
-    return send_json(hr->mc, MHD_HTTP_OK,
+    return send_json(hr, MHD_HTTP_OK,
                      json_pack("{s:o, s:I, s:b}", "events", events, "zxid",
                                (json_int_t)zxid, "resync", resync));
 }
@@ -1692,7 +1773,7 @@ static enum MHD_Result snapshot_stream(struct hreq *hr)
     char name[4096];
     snprintf(name, sizeof name, "%s/snapshot.%" PRIx64, srv->cfg->data_dir,
              (uint64_t)z);
-    int fd = z > 0 ? open(name, O_RDONLY | O_CLOEXEC) : -1;
+    int fd = z > 0 && hr->mc ? open(name, O_RDONLY | O_CLOEXEC) : -1;
     off_t size = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
     if (fd < 0 || size < 0) {
         if (fd >= 0)
@@ -1736,7 +1817,7 @@ static enum MHD_Result command(struct hreq *hr, const char *name)
         json_t *a = json_array();
         for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
             json_array_append_new(a, json_string(COMMANDS[i].name));
-        return send_json(hr->mc, MHD_HTTP_OK, json_pack("{s:o}", "commands", a));
+        return send_json(hr, MHD_HTTP_OK, json_pack("{s:o}", "commands", a));
     }
     size_t i = 0;
     while (i < sizeof COMMANDS / sizeof COMMANDS[0] &&
@@ -1777,7 +1858,7 @@ static enum MHD_Result command(struct hreq *hr, const char *name)
             json_decref(o);
             return snapshot_stream(hr);
         }
-        return send_json(hr->mc, MHD_HTTP_OK, o);
+        return send_json(hr, MHD_HTTP_OK, o);
     }
     /* structured from the server's state, not the words' text */
     if (strcmp(word, "cons") == 0) {
@@ -1799,7 +1880,7 @@ static enum MHD_Result command(struct hreq *hr, const char *name)
         parse_lines(o, (const char *)text.base, text.len);
         buf_close(&text);
     }
-    return send_json(hr->mc, MHD_HTTP_OK, o);
+    return send_json(hr, MHD_HTTP_OK, o);
 }
 
 static enum MHD_Result metrics(struct hreq *hr)
@@ -1834,7 +1915,7 @@ static enum MHD_Result metrics(struct hreq *hr)
     buf_close(&out);
     if (s == NULL)
         return send_error(hr, COORD_ENOMEM, NULL);
-    return send_text(hr->mc, MHD_HTTP_OK, "text/plain; version=0.0.4", s, n);
+    return send_text(hr, MHD_HTTP_OK, "text/plain; version=0.0.4", s, n);
 }
 
 /* --- routing ------------------------------------------------------------ */
@@ -1910,11 +1991,44 @@ static enum MHD_Result route(struct hreq *hr, const char *url,
     if (strcmp(url, "/metrics") == 0)
         return metrics(hr);
     if (strcmp(url, "/health") == 0)
-        return send_json(hr->mc, MHD_HTTP_OK,
+        return send_json(hr, MHD_HTTP_OK,
                          json_pack("{s:s, s:s}", "status", "serving", "mode",
                                    "standalone"));
     return send_error_status(hr, MHD_HTTP_NOT_FOUND, COORD_EUNIMPLEMENTED,
                              "no such endpoint");
+}
+
+static struct hreq *hreq_new(struct rest *r, struct MHD_Connection *mc)
+{
+    struct hreq *hr = calloc(1, sizeof *hr);
+    if (hr == NULL)
+        return NULL;
+    hr->rest = r;
+    hr->mc = mc;
+    buf_init(&hr->body, (size_t)r->srv->cfg->jute_maxbuffer);
+    buf_init(&hr->ids, 4096);
+    return hr;
+}
+
+static void hreq_free(struct hreq *hr)
+{
+    if (hr == NULL)
+        return;
+    hreq_unlink(hr);
+    if (hr->req) {
+        hr->req->done = NULL; /* still in the log: applies without us */
+        hr->req->done_ctx = NULL;
+    }
+    if (hr->poll)
+        stream_free(hr->poll);
+    buf_close(&hr->body);
+    buf_close(&hr->ids);
+    rest_parsed_free(&hr->parsed);
+    free(hr->reply);
+    free(hr->path);
+    free(hr->resp.body);
+    free(hr->resp.location);
+    free(hr);
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc,
@@ -1927,13 +2041,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc,
     struct hreq *hr = *con_cls;
     size_t max = (size_t)r->srv->cfg->jute_maxbuffer;
     if (hr == NULL) {
-        hr = calloc(1, sizeof *hr);
+        hr = hreq_new(r, mc);
         if (hr == NULL)
             return MHD_NO;
-        hr->rest = r;
-        hr->mc = mc;
-        buf_init(&hr->body, max);
-        buf_init(&hr->ids, 4096);
         *con_cls = hr;
         identify(hr);
         const char *cl = MHD_lookup_connection_value(
@@ -1973,23 +2083,81 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
     (void)cls;
     (void)mc;
     (void)toe;
-    struct hreq *hr = *con_cls;
-    if (hr == NULL)
-        return;
-    hreq_unlink(hr);
-    if (hr->req) {
-        hr->req->done = NULL; /* still in the log: applies without us */
-        hr->req->done_ctx = NULL;
-    }
-    if (hr->poll)
-        stream_free(hr->poll);
-    buf_close(&hr->body);
-    buf_close(&hr->ids);
-    rest_parsed_free(&hr->parsed);
-    free(hr->reply);
-    free(hr->path);
-    free(hr);
+    hreq_free(*con_cls);
     *con_cls = NULL;
+}
+
+/* --- one request without a connection ------------------------------------ */
+
+struct rest *rest_new_detached(struct server *srv)
+{
+    struct rest *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return NULL;
+    r->srv = srv;
+    r->listen_fd = -1;
+    r->queue_max = (size_t)srv->cfg->http_max_queued_bytes;
+    return r;
+}
+
+void rest_free_detached(struct rest *r)
+{
+    if (r == NULL)
+        return;
+    while (r->streams)
+        stream_free(r->streams);
+    free(r);
+}
+
+struct hreq *rest_request_new(struct rest *r, const struct rest_http_req *in)
+{
+    struct hreq *hr = hreq_new(r, NULL);
+    if (hr == NULL)
+        return NULL;
+    hr->in = in;
+    identify(hr);
+    if (in->body_len > 0 && buf_append(&hr->body, in->body, in->body_len) != 0)
+        hr->too_big = true;
+    return hr;
+}
+
+bool rest_request_run(struct hreq *hr, const struct rest_http_resp **out)
+{
+    *out = &hr->resp;
+    if (hr->answered)
+        return true;
+    if (hr->waiting && hr->kind == K_POLL)
+        hreq_wake(hr); /* its time is up */
+    enum MHD_Result rv;
+    if (hr->ready) {
+        hr->ready = false;
+        rv = hr->kind == K_POLL ? answer_poll(hr) : answer(hr);
+    } else if (hr->waiting) {
+        return false;
+    } else if (hr->too_big) {
+        rv = send_error_status(hr, MHD_HTTP_CONTENT_TOO_LARGE, COORD_ETOOBIG,
+                               "body larger than jute.maxbuffer");
+    } else {
+        rv = route(hr, hr->in->url, hr->in->method);
+        if (hr->ready && !hr->waiting && hr->kind == K_POLL) {
+            hr->ready = false;
+            rv = answer_poll(hr);
+        }
+    }
+    if (hr->answered)
+        return true;
+    if (hr->waiting)
+        return false;
+    /* MHD_NO: the daemon would close the connection; say so */
+    (void)rv;
+    hr->resp = (struct rest_http_resp){.status = 0};
+    hr->answered = true;
+    return true;
+}
+
+void rest_request_free(struct hreq *hr)
+{
+    hreq_free(hr);
 }
 
 /* --- the loop's side ---------------------------------------------------- */

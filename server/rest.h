@@ -46,6 +46,59 @@ int rest_add_connection(struct server *srv, int fd, const struct sockaddr *sa,
 bool rest_throttle_admit(struct server *srv);
 
 /*
+ * --- one request without a connection (tests, the fuzz target) ---
+ * The gateway's dispatcher takes a request as a struct as well as from
+ * libmicrohttpd: the same routing, identities, handlers and answers, with
+ * the answer kept instead of queued. MHD has already split and
+ * percent-decoded the URL and the query in the daemon's path, so the struct
+ * holds those parts.
+ */
+struct rest_kv {
+    const char *key;
+    const char *value; /* NULL: "?key" with no "=" */
+};
+
+struct rest_http_req {
+    const char *method;          /* "GET", "PUT", ... */
+    const char *url;             /* the decoded path, without the query */
+    const struct rest_kv *args;  /* query arguments, in order */
+    size_t n_args;
+    const struct rest_kv *headers;
+    size_t n_headers;
+    const uint8_t *body;
+    size_t body_len;
+    const struct sockaddr *peer; /* NULL: unknown ("ip:?") */
+    const char *x509;            /* a verified certificate's subject, or NULL */
+};
+
+struct rest_http_resp {
+    unsigned status;
+    const char *content_type;    /* static text, or NULL */
+    char *body;                  /* owned by the request */
+    size_t len;
+    char *location;              /* Location header, or NULL */
+    bool www_authenticate;       /* 401: asks for Basic */
+};
+
+struct rest;
+struct hreq;
+/* A gateway with no daemon, no listener and no watch history, over srv
+ * (whose cfg and tree must be set): for rest_request_*. Free with
+ * rest_free_detached after every request on it is freed. */
+struct rest *rest_new_detached(struct server *srv);
+void rest_free_detached(struct rest *r);
+/* Starts a request (in and what it points to are borrowed until
+ * rest_request_free). NULL when out of memory. */
+struct hreq *rest_request_new(struct rest *r, const struct rest_http_req *in);
+/* Runs it: true with the answer in *out (owned by the request), false when
+ * it is parked, a write submitted with server_submit or session_create (or
+ * a long poll waiting). Once the req's done callback has run, or to end a
+ * long poll as if its time were up, run it again. */
+bool rest_request_run(struct hreq *hr, const struct rest_http_resp **out);
+/* Frees it; a write still in flight applies without it. */
+void rest_request_free(struct hreq *hr);
+
+/*
  * --- structured admin commands (rest_admin.c) ---
  * Each adds its members to o (a jansson object), from the server's state,
  * as ZooKeeper's AdminServer names them: cons {connections,

@@ -169,6 +169,43 @@ EXTRA_DIST += \
 	tests/fuzz/corpus/rest_json/set-unicode \
 	tests/fuzz/corpus/rest_json/truncated-json
 
+# --- rest_http: the gateway's request handling, without sockets ---
+# The gateway's own files are compiled in, with stubs in the target for the
+# loop, the store and sessions (a write applies to a real tree at once).
+REST_HTTP_FUZZ_SOURCES = tests/fuzz/fuzz.h tests/fuzz/fuzz_rest_http.c \
+	server/rest.c server/rest_json.c server/rest_admin.c server/auth.c \
+	server/log.c
+REST_HTTP_FUZZ_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(MHD_CFLAGS) \
+	$(OPENSSL_CFLAGS)
+REST_HTTP_FUZZ_LDADD = server/libconfig.la tree/libtree.la proto/libproto.la \
+	$(JANSSON_LIBS) $(MHD_LIBS) $(OPENSSL_LIBS)
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_rest_http
+tests_fuzz_fuzz_rest_http_SOURCES = $(REST_HTTP_FUZZ_SOURCES)
+tests_fuzz_fuzz_rest_http_CFLAGS = $(REST_HTTP_FUZZ_CFLAGS)
+tests_fuzz_fuzz_rest_http_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_rest_http_LDADD = $(REST_HTTP_FUZZ_LDADD)
+else
+check_PROGRAMS += tests/fuzz/replay_rest_http
+TESTS += tests/fuzz/replay_rest_http
+tests_fuzz_replay_rest_http_SOURCES = tests/fuzz/replay.c \
+	$(REST_HTTP_FUZZ_SOURCES)
+tests_fuzz_replay_rest_http_CFLAGS = $(REST_HTTP_FUZZ_CFLAGS)
+tests_fuzz_replay_rest_http_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_CORPUS='"tests/fuzz/corpus/rest_http"'
+tests_fuzz_replay_rest_http_LDADD = $(REST_HTTP_FUZZ_LDADD)
+endif
+REST_HTTP_CORPUS = \
+	tests/fuzz/corpus/rest_http/acl \
+	tests/fuzz/corpus/rest_http/bad \
+	tests/fuzz/corpus/rest_http/commands \
+	tests/fuzz/corpus/rest_http/crud \
+	tests/fuzz/corpus/rest_http/multi \
+	tests/fuzz/corpus/rest_http/recursive \
+	tests/fuzz/corpus/rest_http/session-ephemeral \
+	tests/fuzz/corpus/rest_http/watch
+EXTRA_DIST += $(REST_HTTP_CORPUS)
+
 # --- zab_wire: a Zab peer message; decoded ones re-encode byte for byte ---
 if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_zab_wire
