@@ -1223,8 +1223,9 @@ static int cmd_config(struct args *a)
     char *data = NULL;
     int32_t len = -1;
     struct coord_stat st;
-    int rc = coord_get_sync(g.c, path, a->flag['w'] ? on_watch : NULL,
-                            watch_ctx(a), &data, &len, &st);
+    /* getConfig: outside any chroot of the connect string. */
+    int rc = coord_get_config_sync(g.c, a->flag['w'] ? on_watch : NULL,
+                                   watch_ctx(a), &data, &len, &st);
     if (rc != 0)
         return fail(rc, path);
     if (a->json) {

@@ -206,7 +206,10 @@ ssize_t conn_send(struct coord *c, const void *p, size_t n);
 int path_to_server(const struct coord *c, const char *path, bool seq,
                    struct buf *b);
 char *path_to_server_dup(const struct coord *c, const char *path);
-/* Strips the chroot into a malloc'd string; NULL if outside it or OOM. */
+/* getConfig's node: read outside any chroot, as ZooKeeper's clients do. */
+#define CONFIG_PATH "/zookeeper/config"
+/* Strips the chroot into a malloc'd string; NULL if outside it (except
+ * CONFIG_PATH, kept as is) or OOM. */
 char *path_from_server(const struct coord *c, const char *p, size_t len);
 
 /* watch.c */
@@ -214,6 +217,10 @@ int watch_add(struct coord *c, int kind, const char *spath, coord_watch_fn cb,
               void *ctx);
 void watch_dispatch(struct coord *c, int type, const char *spath, size_t len);
 void watch_remove(struct coord *c, const char *spath, int32_t wtype);
+/* The same for the watches whose callback is cb (NULL: any) with ctx;
+ * returns how many went. */
+int watch_remove_matching(struct coord *c, const char *spath, int32_t wtype,
+                          coord_watch_fn cb, void *ctx);
 void watch_cancel_all(struct coord *c);
 /* Appends setWatches2 frames to b for every watch, each holding at most
  * WATCH_SET_MAX bytes of path text (one path more if a single one is

@@ -616,6 +616,46 @@ static int watches_req(struct coord *c, int32_t op, const char *path,
     return leave(c, r);
 }
 
+int coord_get_config(struct coord *c, coord_watch_fn w, void *wctx,
+                     coord_data_cb cb, void *ctx)
+{
+    int rc = enter(c);
+    if (rc)
+        return rc;
+    struct req *r = new_req(c, COORD_OP_GETDATA, data_done, (void *)cb, ctx,
+                            &rc);
+    if (r == NULL)
+        return rc;
+    r->spath = strdup(CONFIG_PATH);
+    if (r->spath == NULL)
+        return fail(c, r, COORD_ENOMEM);
+    jute_put_cstr(&r->body, CONFIG_PATH);
+    jute_put_bool(&r->body, w != NULL);
+    r->w = w;
+    r->wctx = wctx;
+    r->wkind = W_DATA;
+    return leave(c, r);
+}
+
+int coord_remove_watches_local(struct coord *c, const char *path, int type,
+                               coord_watch_fn w, void *wctx)
+{
+    if (type < COORD_WT_CHILDREN || type > COORD_WT_PERSISTENT_RECURSIVE)
+        return COORD_EINVAL;
+    int rc = enter(c);
+    if (rc)
+        return rc;
+    char *spath = path_to_server_dup(c, path);
+    if (spath == NULL) {
+        core_unlock(c);
+        return COORD_EBADARGUMENTS;
+    }
+    int n = watch_remove_matching(c, spath, type, w, wctx);
+    free(spath);
+    core_unlock(c);
+    return n > 0 ? 0 : COORD_ENOWATCHER;
+}
+
 int coord_remove_watches(struct coord *c, const char *path, int type,
                          coord_void_cb cb, void *ctx)
 {

@@ -50,7 +50,8 @@ char *path_to_server_dup(const struct coord *c, const char *path)
 char *path_from_server(const struct coord *c, const char *p, size_t len)
 {
     size_t cl = c->hl.chroot_len;
-    if (cl > 0) {
+    bool config = len == strlen(CONFIG_PATH) && memcmp(p, CONFIG_PATH, len) == 0;
+    if (cl > 0 && !config) {
         if (len < cl || memcmp(p, c->hl.chroot, cl) != 0 ||
             (len > cl && p[cl] != '/'))
             return NULL;

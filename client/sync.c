@@ -258,6 +258,19 @@ int coord_get_sync(struct coord *c, const char *path, coord_watch_fn wf,
     return finish_wait(&w, coord_get(c, path, wf, wctx, data_cb, &w));
 }
 
+int coord_get_config_sync(struct coord *c, coord_watch_fn wf, void *wctx,
+                          char **data, int32_t *len, struct coord_stat *st)
+{
+    struct waiter w;
+    int rc = begin(c, &w);
+    if (rc)
+        return rc;
+    w.data = data;
+    w.len = len;
+    w.st = st;
+    return finish_wait(&w, coord_get_config(c, wf, wctx, data_cb, &w));
+}
+
 int coord_set_sync(struct coord *c, const char *path, const void *data,
                    int32_t len, int32_t version, struct coord_stat *st)
 {

@@ -118,11 +118,20 @@ static bool matches_type(int kind, int32_t wtype)
 
 void watch_remove(struct coord *c, const char *spath, int32_t wtype)
 {
+    watch_remove_matching(c, spath, wtype, NULL, NULL);
+}
+
+int watch_remove_matching(struct coord *c, const char *spath, int32_t wtype,
+                          coord_watch_fn cb, void *ctx)
+{
     struct watch *gone = NULL;
     struct watch **pp = &c->watches;
+    int n = 0;
     while (*pp) {
         struct watch *w = *pp;
-        if (strcmp(w->spath, spath) == 0 && matches_type(w->kind, wtype)) {
+        if (strcmp(w->spath, spath) == 0 && matches_type(w->kind, wtype) &&
+            (cb == NULL || (w->cb == cb && w->ctx == ctx))) {
+            n++;
             *pp = w->next;
             w->next = gone;
             gone = w;
@@ -142,6 +151,7 @@ void watch_remove(struct coord *c, const char *spath, int32_t wtype)
         free(w);
     }
     free(upath);
+    return n;
 }
 
 void watch_cancel_all(struct coord *c)

@@ -386,6 +386,20 @@ int coord_add_watch(struct coord *c, const char *path, int mode,
  * event. */
 int coord_remove_watches(struct coord *c, const char *path, int type,
                          coord_void_cb cb, void *ctx);
+/*
+ * Local removal, as ZooKeeper's C client does with `local` set: removes
+ * this handle's watches of `type` (COORD_WT_*) on path without asking the
+ * server, so it also works while disconnected. With w NULL every such
+ * watch goes, else only those registered with callback w and context wctx.
+ * Each removed watch gets its *_REMOVED event before this returns (the
+ * callback runs on the calling thread, with the handle's mutex held).
+ * Returns 0, or COORD_ENOWATCHER if none matched, COORD_EBADARGUMENTS for
+ * a bad path, COORD_EINVAL for a bad type. The server's watch stays until
+ * it fires (the event then finds no local watcher and is dropped) or the
+ * next reconnect (it is not set again).
+ */
+int coord_remove_watches_local(struct coord *c, const char *path, int type,
+                               coord_watch_fn w, void *wctx);
 /* 0 if the server holds such a watch, else COORD_ENOWATCHER. */
 int coord_check_watches(struct coord *c, const char *path, int type,
                         coord_void_cb cb, void *ctx);
@@ -395,6 +409,15 @@ int coord_get_ephemerals(struct coord *c, const char *prefix,
 int coord_get_all_children_number(struct coord *c, const char *path,
                                   coord_int_cb cb, void *ctx);
 int coord_whoami(struct coord *c, coord_whoami_cb cb, void *ctx);
+/*
+ * getConfig: the data and Stat of /zookeeper/config (the ensemble's
+ * dynamic configuration, "server.N=...\nversion=..."), read outside any
+ * chroot as ZooKeeper's getConfig does. `w` is a one-shot data watch on
+ * that node, set on rc 0, reporting the path "/zookeeper/config"; it fires
+ * when the configuration changes (reconfig).
+ */
+int coord_get_config(struct coord *c, coord_watch_fn w, void *wctx,
+                     coord_data_cb cb, void *ctx);
 /* Adds a credential, now and on every later connection. A refusal
  * (COORD_EAUTHFAILED) moves the handle to COORD_AUTH_FAILED. */
 int coord_add_auth(struct coord *c, const char *scheme, const void *auth,
@@ -473,6 +496,8 @@ int coord_exists_sync(struct coord *c, const char *path, coord_watch_fn w,
 int coord_get_sync(struct coord *c, const char *path, coord_watch_fn w,
                    void *wctx, char **data, int32_t *len,
                    struct coord_stat *st);
+int coord_get_config_sync(struct coord *c, coord_watch_fn w, void *wctx,
+                          char **data, int32_t *len, struct coord_stat *st);
 int coord_set_sync(struct coord *c, const char *path, const void *data,
                    int32_t len, int32_t version, struct coord_stat *st);
 int coord_acl_get_sync(struct coord *c, const char *path,

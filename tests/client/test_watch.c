@@ -1,4 +1,5 @@
 /* One-shot and persistent watches, removal and cancellation. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,7 +127,83 @@ static void removed_one_shot_watch_is_told(void)
     coord_free(c);
 }
 
+/* Local removal: only the named callback's watch goes, with no request;
+ * the other watcher of the same path still fires. */
+static void local_removal_leaves_other_watchers(void)
+{
+    struct coord *c = conn();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    struct log a = {0}, b = {0};
+    coord_create_sync(c, "/w5", "0", 1, NULL, 0, 0, NULL, NULL);
+    CHECK_EQ_INT(coord_get_sync(c, "/w5", record, &a, NULL, NULL, NULL), 0);
+    CHECK_EQ_INT(coord_exists_sync(c, "/w5", record, &b, NULL), 0);
+    CHECK_EQ_INT(coord_remove_watches_local(c, "/w5", COORD_WT_CHILDREN,
+                                            NULL, NULL), COORD_ENOWATCHER);
+    CHECK_EQ_INT(coord_remove_watches_local(c, "/w5", COORD_WT_DATA, record,
+                                            &a), 0);
+    CHECK_EQ_INT(a.n, 1); /* told at once, before any round trip */
+    CHECK_EQ_INT(a.types[0], COORD_EV_DATA_WATCH_REMOVED);
+    CHECK_EQ_STR(a.paths[0], "/w5");
+    CHECK_EQ_INT(b.n, 0);
+    CHECK_EQ_INT(coord_remove_watches_local(c, "/w5", COORD_WT_DATA, record,
+                                            &a), COORD_ENOWATCHER);
+    CHECK_EQ_INT(coord_remove_watches_local(c, "/w5", 99, NULL, NULL),
+                 COORD_EINVAL);
+    CHECK_EQ_INT(coord_remove_watches_local(c, "bad", COORD_WT_ANY, NULL,
+                                            NULL), COORD_EBADARGUMENTS);
+    CHECK_EQ_INT(coord_set_sync(c, "/w5", "1", 1, -1, NULL), 0);
+    drive(c, NULL, 100);
+    CHECK_EQ_INT(a.n, 1);
+    CHECK_EQ_INT(b.n, 1);
+    CHECK_EQ_INT(b.types[0], COORD_EV_CHANGED);
+    /* A persistent watch, removed with any callback (w NULL). */
+    CHECK_EQ_INT(coord_add_watch_sync(c, "/w5", COORD_ADDWATCH_PERSISTENT,
+                                      record, &b), 0);
+    CHECK_EQ_INT(coord_remove_watches_local(c, "/w5", COORD_WT_ANY, NULL,
+                                            NULL), 0);
+    CHECK_EQ_INT(b.n, 2);
+    CHECK_EQ_INT(b.types[1], COORD_EV_PERSISTENT_WATCH_REMOVED);
+    CHECK_EQ_INT(coord_set_sync(c, "/w5", "2", 1, -1, NULL), 0);
+    drive(c, NULL, 100);
+    CHECK_EQ_INT(b.n, 2);
+    coord_free(c);
+}
+
+/* getConfig reads /zookeeper/config outside the chroot and can watch it. */
+static void get_config_ignores_chroot(void)
+{
+    struct coord *plain = conn();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(plain);
+    char *want = NULL, *got = NULL;
+    int32_t wlen = -2, glen = -2;
+    struct coord_stat wst, gst;
+    CHECK_EQ_INT(coord_get_sync(plain, "/zookeeper/config", NULL, NULL, &want,
+                                &wlen, &wst), 0);
+    coord_create_sync(plain, "/app", NULL, -1, NULL, 0, 0, NULL, NULL);
+    coord_free(plain);
+
+    struct coord *c = client_new(srv_hosts(&shared_srv, "/app"), 6000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_FATAL(wait_state(c, COORD_CONNECTED, 5000));
+    CHECK_EQ_INT(coord_get_sync(c, "/zookeeper/config", NULL, NULL, NULL,
+                                NULL, NULL), COORD_ENONODE);
+    struct log l = {0};
+    CHECK_EQ_INT(coord_get_config_sync(c, record, &l, &got, &glen, &gst), 0);
+    CHECK_EQ_INT(glen, wlen);
+    CU_ASSERT(wlen <= 0 || (got && want && memcmp(got, want, (size_t)wlen) == 0));
+    CHECK_EQ_INT((int)gst.mzxid, (int)wst.mzxid);
+    free(want);
+    free(got);
+    CHECK_EQ_INT(coord_get_config_sync(c, NULL, NULL, NULL, NULL, NULL), 0);
+    coord_free(c); /* the registered watch ends, named by its real path */
+    CHECK_EQ_INT(l.n, 1);
+    CHECK_EQ_INT(l.types[0], COORD_EV_CANCELLED);
+    CHECK_EQ_STR(l.paths[0], "/zookeeper/config");
+}
+
 CU_TestInfo watch_tests[] = {
+    {"local removal leaves other watchers", local_removal_leaves_other_watchers},
+    {"getConfig ignores the chroot", get_config_ignores_chroot},
     {"data watch fires once", data_watch_fires_once},
     {"exist and child watches", exist_and_child_watches},
     {"persistent and recursive watches", persistent_and_recursive_watches},
