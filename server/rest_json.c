@@ -125,7 +125,10 @@ static json_t *load(const char *body, size_t len, struct rest_parsed *out,
     if (len == 0)
         return json_object();
     json_error_t je;
-    json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    /* \u0000 is valid JSON, and GET writes it for data holding NUL
+     * bytes: what the gateway writes it must read back */
+    json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+                           &je);
     if (j == NULL) {
         snprintf(out->msg, sizeof out->msg, "malformed JSON: %.100s at %d",
                  je.text, je.position);
@@ -218,8 +221,9 @@ static int perms_of(json_t *m, int32_t *perms)
     if (!json_is_string(m))
         return -1;
     *perms = 0;
-    for (const char *p = json_string_value(m); *p; p++) {
-        const char *k = strchr("rwcda", *p);
+    const char *p = json_string_value(m);
+    for (size_t i = 0; i < json_string_length(m); i++) {
+        const char *k = p[i] ? strchr("rwcda", p[i]) : NULL;
         if (k == NULL)
             return -1;
         *perms |= 1 << (k - "rwcda");

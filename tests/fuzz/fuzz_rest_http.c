@@ -319,7 +319,7 @@ static void check_answer(const struct rest_http_req *in,
     REQUIRE((a->status == 401) == a->www_authenticate);
     if (a->content_type && strcmp(a->content_type, "application/json") == 0) {
         json_error_t je;
-        json_t *j = json_loadb(a->body, a->len, 0, &je);
+        json_t *j = json_loadb(a->body, a->len, JSON_ALLOW_NUL, &je);
         REQUIRE(j != NULL);
         if (a->status >= 400) {
             REQUIRE(json_is_integer(json_object_get(j, "code")) ||

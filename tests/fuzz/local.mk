@@ -200,6 +200,7 @@ REST_HTTP_CORPUS = \
 	tests/fuzz/corpus/rest_http/bad \
 	tests/fuzz/corpus/rest_http/commands \
 	tests/fuzz/corpus/rest_http/crud \
+	tests/fuzz/corpus/rest_http/data-with-nul \
 	tests/fuzz/corpus/rest_http/multi \
 	tests/fuzz/corpus/rest_http/recursive \
 	tests/fuzz/corpus/rest_http/session-ephemeral \

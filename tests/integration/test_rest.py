@@ -253,6 +253,20 @@ class Znodes(RestCase):
         self.assertEqual(doc["deleted"], 4)
         self.assertIsNone(self.client().exists(self.base))
 
+    def test_nul_bytes_round_trip_as_utf8(self):
+        """Data with NUL bytes is valid UTF-8: GET gives it as \\u0000 and
+        the same JSON is accepted back."""
+        self.assertEqual(self.h.post(self.url("/nul"), {"data": "a\u0000b"})[0], 201)
+        st, _, doc = self.h.get(self.url("/nul"))
+        self.assertEqual((st, doc["data"], doc["encoding"]), (200, "a\u0000b", "utf8"))
+        self.assertEqual(self.h.put(self.url("/nul"), {"data": doc["data"] + "\u0000"})[0],
+                         200)
+        k = self.client()
+        self.assertEqual(k.get("/nul")[0], b"a\x00b\x00")
+        st, _, doc = self.h.post(self.url("/nul2"), {
+            "acl": [{"scheme": "world", "id": "anyone", "perms": "r\u0000w"}]})
+        self.assertEqual((st, doc["name"]), (400, "InvalidACL"))
+
     def test_bad_inputs(self):
         for body in ('{"data":', "[1,2]", "\x00\xff", '{"data": 5}', '{"acl": "x"}',
                      '{"acl": [{"perms": 99, "scheme": "world", "id": "anyone"}]}',
