@@ -21,7 +21,7 @@ setData).  Linearizability is compositional, so check() splits the history by
 key and searches each key separately: Wing & Gong's search over the entry list
 with Lowe's memoisation of (set of linearized ops, state), iteratively, with a
 time and state budget.  check() returns a CheckResult that is true when every
-key is linearizable; its explanation names, for a failing key, the longest
+key is linearizable; its explanation() names, for a failing key, the longest
 linearizable prefix found, the state after it, the op that cannot be placed
 next and why, and the other candidate ops at that point.
 
@@ -209,13 +209,16 @@ class CheckResult:
     def __bool__(self):
         return self.ok is True
 
-    @property
     def explanation(self):
+        """Why not (every failing or inconclusive key), or a one-line summary."""
         bad = [r for r in self.keys.values() if r.ok is not True]
         if not bad:
             return "linearizable: %d keys, %d ops" % (len(self.keys),
                                                        sum(r.ops for r in self.keys.values()))
         return "\n\n".join(r.explanation for r in bad)
+
+    def __str__(self):
+        return self.explanation()
 
     def __repr__(self):
         return "<CheckResult ok=%s %s>" % (self.ok, list(self.keys.values()))
