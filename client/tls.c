@@ -327,6 +327,22 @@ ssize_t conn_send(struct coord *c, const void *p, size_t n)
     }
     if (e == SSL_ERROR_WANT_READ)
         return -1;
+    if (e == SSL_ERROR_SYSCALL) {
+        /* A server that refuses us (TLS 1.3: after its handshake, say for
+         * a missing client certificate) sends an alert and closes; our
+         * write may meet the reset first. The alert still waits in the
+         * receive queue: read it, as it says why. */
+        char tmp[512];
+        int saved = errno;
+        ERR_clear_error();
+        int r2 = SSL_read(c->ssl, tmp, sizeof tmp);
+        if (r2 <= 0 && SSL_get_error(c->ssl, r2) == SSL_ERROR_SSL) {
+            tls_fail(c, "read", r2);
+            return -2;
+        }
+        ERR_clear_error();
+        errno = saved;
+    }
     tls_fail(c, "write", r);
     return -2;
 }
