@@ -407,7 +407,14 @@ class Ensemble:
         indices = range(len(self.members)) if indices is None else indices
         deadline = time.monotonic() + timeout
         for i in indices:
-            if not self.members[i].wait_serving(max(1.0, deadline - time.monotonic())):
+            m = self.members[i]
+            if not m.is_running():
+                self._fail("server %d is not running (exit %s), so it cannot serve"
+                           % (i, m.proc.returncode if m.proc else "never started"))
+            if not m.wait_serving(max(1.0, deadline - time.monotonic())):
+                if not m.is_running():
+                    self._fail("server %d exited (%s) while waiting for it to serve"
+                               % (i, m.proc.returncode))
                 self._fail("server %d did not serve within %.0fs" % (i, timeout))
 
     def wait_mode(self, i, modes, timeout=30.0):
