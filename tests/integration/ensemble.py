@@ -46,7 +46,7 @@ import threading
 import time
 
 import harness
-from harness import HOST, IS_ZK, four_letter, wait_until
+from harness import HOST, four_letter, wait_until
 from netproxy import Proxy
 
 SERVING_MODES = ("leader", "follower", "observer", "standalone")
@@ -306,6 +306,10 @@ class Ensemble:
     def stop(self):
         """Close the clients, stop every server (SIGTERM; coordd must exit 0), stop the
         proxies.  Raises one AssertionError naming every server that did not stop cleanly."""
+        for i, m in enumerate(self.members):
+            if m.sigstopped:
+                self.sigcont(i)          # or closing its clients' sessions would hang
+        self.heal()
         self.close_clients()
         errors = []
         for m in self.members:
