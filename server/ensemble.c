@@ -487,6 +487,12 @@ static void fatal_store(struct ensemble *e, int rc)
 
 static bool issue(struct ensemble *e, struct pend *p)
 {
+    if ((int64_t)p->zxid <= store_last_appended(e->srv->store)) {
+        log_error("ensemble: append zxid=0x%llx after 0x%llx",
+                  (unsigned long long)p->zxid,
+                  (unsigned long long)store_last_appended(e->srv->store));
+        abort();
+    }
     int rc = store_append(e->srv->store, (int64_t)p->zxid, p->data, p->len);
     if (rc != 0) {
         fatal_store(e, rc);
@@ -506,8 +512,14 @@ static void pq_advance(struct ensemble *e)
     while (e->pq_n > 0 && e->srv->running) {
         struct pend *p = &e->pq[e->pq_head];
         if (p->kind == ZAB_PERSIST_APPEND) {
-            if (!p->issued && !issue(e, p))
-                return;
+            /* The run of appends at the head may all go to the store. */
+            for (size_t i = 0; i < e->pq_n; i++) {
+                struct pend *q = &e->pq[e->pq_head + i];
+                if (q->kind != ZAB_PERSIST_APPEND)
+                    break;
+                if (!q->issued && !issue(e, q))
+                    return;
+            }
             if ((int64_t)p->zxid > e->durable)
                 return;
             zab_zxid z = p->zxid;
@@ -574,12 +586,20 @@ static void pq_push(struct ensemble *e, const struct zab_persist *p)
      * ahead of it; otherwise it waits, with its own copy. */
     bool direct = p->kind == ZAB_PERSIST_APPEND;
     for (size_t i = 0; direct && i < e->pq_n; i++)
-        if (e->pq[e->pq_head + i].kind != ZAB_PERSIST_APPEND)
+        if (!e->pq[e->pq_head + i].issued)
             direct = false;
     e->pq_n++;
     if (p->kind != ZAB_PERSIST_APPEND)
         return;
     if (direct) {
+        if ((int64_t)p->zxid <= store_last_appended(e->srv->store)) {
+            log_error("ensemble: direct append zxid=0x%llx after 0x%llx "
+                      "durable=0x%llx",
+                      (unsigned long long)p->zxid,
+                      (unsigned long long)store_last_appended(e->srv->store),
+                      (unsigned long long)e->durable);
+            abort();
+        }
         int rc = store_append(e->srv->store, (int64_t)p->zxid, p->data,
                               p->len);
         if (rc != 0) {

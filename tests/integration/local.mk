@@ -25,3 +25,4 @@ EXTRA_DIST += tests/integration/lincheck.py
 EXTRA_DIST += tests/integration/test_lincheck.py
 EXTRA_DIST += tests/integration/test_netproxy.py
 EXTRA_DIST += tests/integration/test_ensemble_zk.py
+EXTRA_DIST += tests/integration/test_ensemble.py
