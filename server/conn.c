@@ -493,6 +493,58 @@ static void refuse_session(struct conn *c, bool has_readonly)
     c->state = CONN_CLOSING;
 }
 
+/* readonlymode.enabled, no quorum, and a client that accepts a read-only
+ * server: a session of this server alone, as ZooKeeper's read-only server
+ * gives (the client keeps looking for a read-write server meanwhile). */
+static void readonly_connect(struct conn *c, const struct coord_connect_req *req)
+{
+    struct server *srv = c->srv;
+    static const uint8_t zero[16];
+    int32_t timeout = session_negotiate(srv, req->timeout);
+    c->received++;
+    srv->stats.packets_received++;
+    struct session *s = NULL;
+    if (req->session_id != 0) {
+        s = session_find(srv, req->session_id);
+        if (s && s->readonly) {
+            if (s->conn && s->conn != c)
+                conn_close(s->conn, "session moved to another connection");
+        } else {
+            s = NULL;
+        }
+    }
+    if (s == NULL) {
+        s = session_add(srv, session_new_id(srv), timeout);
+        if (s == NULL) {
+            conn_close(c, "out of memory");
+            return;
+        }
+        s->readonly = true;
+    }
+    s->conn = c;
+    s->timeout = timeout;
+    session_touch(srv, s);
+    c->session = s;
+    c->session_id = s->id;
+    c->readonly = true;
+    c->state = CONN_OPEN;
+    struct coord_connect_resp resp = {
+        .protocol_version = 0,
+        .timeout = timeout,
+        .session_id = s->id,
+        .passwd = {(const char *)zero, 16},
+        .has_readonly = true,
+        .readonly = true,
+    };
+    size_t off = jute_frame_begin(&c->out);
+    coord_put_connect_resp(&c->out, &resp);
+    jute_frame_end(&c->out, off);
+    c->sent++;
+    conn_mark_dirty(c);
+    log_info("conn: read-only session sid=0x%llx peer=%s",
+             (unsigned long long)s->id, c->peer_text);
+}
+
 static void handle_connect(struct conn *c, const uint8_t *p, size_t n)
 {
     struct server *srv = c->srv;
@@ -513,6 +565,10 @@ static void handle_connect(struct conn *c, const uint8_t *p, size_t n)
         return;
     }
     if (!server_serving(srv)) {
+        if (server_readonly(srv) && req.has_readonly && req.readonly) {
+            readonly_connect(c, &req);
+            return;
+        }
         /* An ensemble member without a leader: ZooKeeper drops the
          * connection too, and the client tries another server. */
         log_debug("conn: refused, not serving peer=%s", c->peer_text);
@@ -799,6 +855,34 @@ static void handle_request(struct conn *c, const uint8_t *p, size_t n)
     struct jute_str body = {(const char *)rd.p, (int32_t)rd.left};
     bool closing = c->session == NULL || c->session->closing;
 
+    if (c->readonly) {
+        if (server_serving(srv)) {
+            conn_close(c, "quorum is back");
+            return;
+        }
+        /* closeSession just ends the local session; other writes and
+         * sync (which needs a leader) are refused, as ZooKeeper does */
+        if (h.type == COORD_OP_CLOSESESSION) {
+            struct req tmp = {.xid = h.xid, .type = h.type,
+                              .start_us = server_mono_us()};
+            if (c->q_head == NULL) {
+                reply(c, &tmp, h.xid, server_last_zxid(srv), 0, NULL, h.type);
+                c->state = CONN_CLOSING;
+                if (c->session)
+                    c->session->expire_ms = 0;
+            }
+            return;
+        }
+        if (is_client_write(h.type) || h.type == COORD_OP_SYNC) {
+            struct req tmp = {.xid = h.xid, .type = h.type,
+                              .start_us = server_mono_us()};
+            if (c->q_head == NULL) {
+                reply(c, &tmp, h.xid, server_last_zxid(srv),
+                      COORD_ENOTREADONLY, NULL, h.type);
+                return;
+            }
+        }
+    }
     if ((is_client_write(h.type) ||
          (h.type == COORD_OP_SYNC && srv->ens)) &&
         !closing && !server_serving(srv)) {

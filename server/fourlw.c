@@ -267,7 +267,7 @@ void fourlw_render(struct server *srv, const char *name, struct buf *o)
     if (strcmp(name, "ruok") == 0) {
         buf_printf(o, "imok");
     } else if (strcmp(name, "isro") == 0) {
-        buf_printf(o, "rw");
+        buf_printf(o, server_readonly(srv) ? "ro" : "rw");
     } else if (strcmp(name, "srvr") == 0) {
         srvr(srv, o, false);
     } else if (strcmp(name, "stat") == 0) {

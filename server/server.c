@@ -370,6 +370,30 @@ void server_req_abort(struct server *srv, struct req *req)
     req_free(req);
 }
 
+bool server_readonly(const struct server *srv)
+{
+    return srv->ens && srv->cfg->readonly_enabled &&
+           !ensemble_serving(srv->ens);
+}
+
+/* Read-only sessions live only here: they expire here, and all go once the
+ * server is back with a quorum (their clients then find a read-write one). */
+static void readonly_sessions_tick(struct server *srv, int64_t now)
+{
+    bool back = server_serving(srv);
+    for (size_t i = 0; i < srv->sessions_cap; i++) {
+        for (struct session *s = srv->sessions[i], *n; s; s = n) {
+            n = s->hash_next;
+            if (!s->readonly || (!back && s->expire_ms > now))
+                continue;
+            if (s->conn)
+                conn_close(s->conn, back ? "quorum is back"
+                                         : "read-only session expired");
+            session_remove(srv, s->id);
+        }
+    }
+}
+
 bool server_serving(const struct server *srv)
 {
     return srv->ens == NULL || ensemble_serving(srv->ens);
@@ -592,6 +616,8 @@ static void tick(struct server *srv, int64_t now)
                 (ensemble_leading(srv->ens) && ensemble_serving(srv->ens));
     if (lead)
         session_expire_due(srv, now);
+    if (srv->ens && srv->cfg->readonly_enabled)
+        readonly_sessions_tick(srv, now);
     /* Connections that never sent a ConnectRequest go after 10 s, as in
      * ZooKeeper (zookeeper.nio.sessionlessCnxnTimeout). */
     for (struct conn *c = srv->conns, *next; c; c = next) {

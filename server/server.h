@@ -93,6 +93,7 @@ struct conn {
     int64_t session_id;
     struct session *session;
     bool super;
+    bool readonly;            /* served by a server without a quorum */
     struct buf ids;           /* vector<Id>: count then ids */
     int64_t created_ms;
     int64_t last_zxid;        /* last zxid in a reply */
@@ -110,6 +111,8 @@ struct session {
     int64_t expire_ms;        /* monotonic clock */
     bool closing;             /* closeSession txn issued */
     bool touched;             /* activity since the leader last heard */
+    bool readonly;            /* a read-only server's local session: not
+                               * replicated, gone when a quorum returns */
     struct conn *conn;        /* the connection bound to it, if any */
     struct session *hash_next;
 };
@@ -220,6 +223,8 @@ void server_txn_link(struct server *srv, struct req *req);
 void server_req_abort(struct server *srv, struct req *req);
 /* The server left Zab's broadcast phase: clients go, pending requests fail. */
 void server_stop_serving(struct server *srv);
+/* readonlymode.enabled and no quorum: read-only clients are served. */
+bool server_readonly(const struct server *srv);
 /* A new leader: every session gets a full timeout from now. */
 void server_sessions_renew(struct server *srv);
 struct tree *server_tree_new(struct server *srv);

@@ -390,6 +390,46 @@ class TestLinearizable(EnsembleCase):
             self.assertFalse(lincheck.check(broken))
 
 
+class TestReadOnlyMode(EnsembleCase):
+    def test_read_only_server_without_a_quorum(self):
+        from kazoo.client import KazooClient
+        from kazoo.exceptions import NotReadOnlyCallError
+        ens = self.ensemble(n=3, extra_cfg={"readonlymode.enabled": "true"})
+        w = ens.client()
+        w.create("/ro", b"before")
+        survivor = [i for i in range(3) if ens.mode(i) == "follower"][0]
+        ens.client(survivor).sync("/")
+        others = ens.others(survivor)
+        for i in others:
+            ens.kill9(i)
+        port = ens.members[survivor].port
+        self.assertTrue(wait_until(
+            lambda: harness.four_letter(port, "isro").strip() == "ro", timeout=20),
+            "isro never said ro")
+        # a client that does not accept read-only is refused ...
+        raw = harness.RawClient(port)
+        with self.assertRaises((ConnectionError, OSError, Exception)):
+            raw.connect(timeout_ms=4000, readonly_byte=True)
+            raw.read_frame()
+        raw.close()
+        # ... one that does reads, and its writes fail with NotReadOnly
+        ro = KazooClient(hosts=ens.connect_string(survivor), read_only=True, timeout=4)
+        ro.start(timeout=15)
+        self.addCleanup(ro.close)
+        self.addCleanup(ro.stop)
+        self.assertEqual(ro.get("/ro")[0], b"before")
+        with self.assertRaises(NotReadOnlyCallError):
+            ro.create("/ro2", b"")
+        # the quorum returns: the server is read-write again
+        for i in others:
+            ens.start_server(i, wait=False)
+        ens.wait_serving(timeout=30)
+        self.assertEqual(harness.four_letter(port, "isro").strip(), "rw")
+        c = ens.client(survivor)
+        c.create("/ro2", b"after")
+        ens.assert_same_dumps()
+
+
 @unittest.skipIf(IS_ZK, "coordd's own messages")
 class TestConfiguration(unittest.TestCase):
     def run_coordd(self, cfg_lines, myid=None):
