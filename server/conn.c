@@ -16,6 +16,7 @@
 
 #include "proto/err.h"
 #include "server/log.h"
+#include "server/sasl.h"
 #include "server/server.h"
 #include "server/tls.h"
 
@@ -740,10 +741,14 @@ static void run_local(struct conn *c, struct req *r, int32_t xid, int32_t type,
         auth_whoami(c, out);
         reply(c, r, xid, zxid, 0, out, type);
         return;
-    case COORD_OP_SASL:
-        reply(c, r, xid, zxid, COORD_EAUTHFAILED, NULL, type);
-        c->state = CONN_CLOSING;
+    case COORD_OP_SASL: {
+        /* sasl.c; ZooKeeper answers a step with zxid 0, closes on failure */
+        int err = sasl_step(c, body, out);
+        reply(c, r, xid, 0, err, out, type);
+        if (err != 0)
+            c->state = CONN_CLOSING;
         return;
+    }
     case COORD_OP_RECONFIG:
         reply(c, r, xid, zxid,
               srv->cfg->reconfig_enabled ? COORD_EUNIMPLEMENTED

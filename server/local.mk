@@ -18,6 +18,7 @@ server_libconfig_la_SOURCES = server/config.h server/config.c
 noinst_LTLIBRARIES += server/libserver.la
 server_libserver_la_SOURCES = server/server.h server/server.c \
 	server/conn.c server/session.c server/auth.c server/fourlw.c \
+	server/sasl.h server/sasl.c \
 	server/tls.h server/tls.c \
 	server/rest.h server/rest.c server/rest_json.c \
 	server/rest_tls.c server/rest_admin.c server/ensemble.h server/ensemble.c

@@ -95,6 +95,7 @@ struct conn {
     bool super;
     bool readonly;            /* served by a server without a quorum */
     struct buf ids;           /* vector<Id>: count then ids */
+    struct sasl_state *sasl;  /* a SASL exchange in progress (sasl.c) */
     int64_t created_ms;
     int64_t last_zxid;        /* last zxid in a reply */
     int32_t last_xid;

@@ -1,0 +1,20 @@
+/* SASL (opcode 102) through Cyrus SASL: DIGEST-MD5 with the users of
+ * sasl.digest.users, each giving its connection the identity sasl:<user>. */
+#ifndef COORD_SERVER_SASL_H
+#define COORD_SERVER_SASL_H
+
+#include "proto/buf.h"
+#include "proto/jute.h"
+
+struct conn;
+struct sasl_state; /* an exchange in progress, hung on its connection */
+
+/*
+ * One GetSASLRequest body: the next step of c's exchange. 0 with the
+ * SetSASLResponse body appended to out (and, once the exchange completes,
+ * sasl:<user> among c's ids), or COORD_EAUTHFAILED: the caller answers with
+ * it and closes the connection, as ZooKeeper does.
+ */
+int sasl_step(struct conn *c, struct jute_str body, struct buf *out);
+
+#endif
