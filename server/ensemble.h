@@ -62,6 +62,8 @@ int ensemble_sync(struct ensemble *e, struct req *req);
 const char *ensemble_mode(const struct ensemble *e); /* leader, follower ... */
 void ensemble_mntr(const struct ensemble *e, struct buf *out);
 int64_t ensemble_leader_id(const struct ensemble *e);
+/* The Zab phase, in AdminServer's zabstate words (election ... broadcast). */
+const char *ensemble_phase(const struct ensemble *e);
 int64_t ensemble_epoch(const struct ensemble *e);
 
 #endif
