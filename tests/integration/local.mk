@@ -26,3 +26,6 @@ EXTRA_DIST += tests/integration/test_lincheck.py
 EXTRA_DIST += tests/integration/test_netproxy.py
 EXTRA_DIST += tests/integration/test_ensemble_zk.py
 EXTRA_DIST += tests/integration/test_ensemble.py
+EXTRA_DIST += tests/integration/test_rest_acl.py
+EXTRA_DIST += tests/integration/test_rest_admin.py
+EXTRA_DIST += tests/integration/test_rest_limits.py
