@@ -40,6 +40,7 @@ int broadcast_submit(struct zab *z, const uint8_t *data, size_t len)
     int rc = zab_log_append(z, zxid, data, len);
     if (rc != 0)
         return rc;
+    zab_log_at(z, z->n - 1)->proposed_ms = z->now_ms;
     z->counter++;
     z->last_proposed = zxid;
     z->submitted = zxid;
@@ -110,12 +111,16 @@ void broadcast_on_msg(struct zab *z, int from, const struct zab_msg *m)
     if (z->role == ZAB_LEADING) {
         /* Spec 5.2 step 3 (processAck): ignore acks of committed or unknown
          * zxids, markers, observers and learners not yet synced. */
-        const struct zab_learner *l = &z->learners[from];
+        struct zab_learner *l = &z->learners[from];
         if (m->type != ZAB_MSG_ACK || z->phase != ZAB_BROADCAST ||
             l->state != LEARNER_SYNCED || l->observer ||
             ZAB_COUNTER(m->zxid) == 0 || ZAB_EPOCH(m->zxid) != z->epoch ||
-            m->zxid <= z->committed || m->zxid > zab_log_last(z))
+            m->zxid > zab_log_last(z))
             return;
+        if (m->zxid > l->acked)
+            l->acked = m->zxid;
+        if (m->zxid <= z->committed)
+            return; /* late, but it keeps R-BC-6 content */
         add_acks(z, m->zxid, from);
         return;
     }
@@ -158,6 +163,23 @@ static uint64_t ms(const struct zab *z, unsigned ticks)
     return (uint64_t)ticks * z->cfg.tick_ms;
 }
 
+/* R-BC-6 (ZooKeeper's SyncLimitCheck): a follower whose oldest unacked
+ * proposal of this epoch has waited syncLimit ticks is dropped; it goes
+ * back through election and sync instead of holding a slot forever.
+ * Proposals it got while syncing count from its NEWLEADER ack. */
+static bool too_slow(const struct zab *z, const struct zab_learner *l)
+{
+    zab_zxid from = l->acked > ZAB_ZXID(z->epoch, 0) ? l->acked
+                                                     : ZAB_ZXID(z->epoch, 0);
+    long i = zab_log_upper(z, from);
+    if (i < 0 || (size_t)i >= z->n)
+        return false;
+    const struct zab_entry *e = zab_log_at(z, (size_t)i);
+    uint64_t since = e->proposed_ms > l->synced_ms ? e->proposed_ms
+                                                   : l->synced_ms;
+    return z->now_ms > since + ms(z, z->cfg.sync_limit);
+}
+
 /* Spec 5.6: pings every tickTime/2; learners silent for initLimit (before
  * their NEWLEADER ack) or syncLimit ticks are dropped; at each full tick a
  * leader without a synced quorum steps down (R-BC-7). */
@@ -187,6 +209,13 @@ static void leader_tick(struct zab *z)
         if (z->now_ms > l->last_heard_ms + lim) {
             zab_trace(z, "zab: learner timed out sid=%llu",
                       (unsigned long long)zab_sid_at(z, (int)i));
+            memset(l, 0, sizeof *l);
+            continue;
+        }
+        if (l->state == LEARNER_SYNCED && !l->observer && too_slow(z, l)) {
+            zab_trace(z, "zab: learner too slow sid=%llu acked=0x%llx",
+                      (unsigned long long)zab_sid_at(z, (int)i),
+                      (unsigned long long)l->acked);
             memset(l, 0, sizeof *l);
             continue;
         }

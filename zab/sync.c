@@ -120,6 +120,7 @@ void sync_on_newleader_ack(struct zab *z, int idx)
 {
     if (idx >= 0) {
         z->learners[idx].state = LEARNER_SYNCED;
+        z->learners[idx].synced_ms = z->now_ms;
         if (z->phase == ZAB_BROADCAST) {
             zab_send(z, zab_sid_at(z, idx),
                      &(struct zab_msg){.type = ZAB_MSG_UPTODATE});

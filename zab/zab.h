@@ -225,6 +225,7 @@ struct zab_entry {
     uint8_t *data;
     size_t len;
     uint32_t acks; /* leader: bit per member index */
+    uint64_t proposed_ms; /* leader: when it was proposed (R-BC-6) */
 };
 
 /* Leader-side state of one learner connection. */
@@ -236,6 +237,8 @@ struct zab_learner {
     zab_zxid last_zxid;           /* from ACKEPOCH */
     zab_zxid committed;           /* from ACKEPOCH */
     uint64_t last_heard_ms;
+    zab_zxid acked;               /* highest ACK received (R-BC-6) */
+    uint64_t synced_ms;           /* when its NEWLEADER ack arrived */
 };
 
 struct zab_vote {

@@ -249,6 +249,29 @@ static void a_leader_without_a_quorum_steps_down(void)
     teardown_sim();
 }
 
+/* R-BC-6: a follower that stops acknowledging (its disk stalls) is dropped
+ * once its oldest unacked proposal is syncLimit ticks old; the others go on
+ * committing, and it comes back through a sync when its disk recovers. */
+static void a_follower_that_stops_acking_is_dropped(void)
+{
+    make(3, 0, 16, 0);
+    int l = elect();
+    unsigned slow = (unsigned)(l == 0 ? 1 : 0);
+    sim_hold_fsync(s, slow, true);
+    size_t before = sim_delivered(s, (unsigned)l);
+    submit_n(10, "slow");
+    sim_run_for(s, 12000); /* syncLimit 5 x tick 2000 */
+    CHECK_TRUE(sim_delivered(s, (unsigned)l) >= before + 10);
+    char needle[64];
+    snprintf(needle, sizeof needle, "zab: learner too slow sid=%u", slow + 1);
+    CHECK_TRUE(sim_traced(s, needle) >= 1);
+    CHECK_TRUE(sim_leader(s) == l);
+    sim_hold_fsync(s, slow, false);
+    CHECK_TRUE(sim_converge(s, 60000));
+    CHECK_SIM(s, test_seed());
+    teardown_sim();
+}
+
 /* R-ZXID-2: at the end of the counter the leader steps down and a new
  * epoch starts. */
 static void counter_roll_over_starts_a_new_epoch(void)
@@ -320,6 +343,8 @@ CU_TestInfo sync_tests[] = {
 };
 
 CU_TestInfo fault_tests[] = {
+    {"a follower that stops acking is dropped",
+     a_follower_that_stops_acking_is_dropped},
     {"a leader without a quorum steps down",
      a_leader_without_a_quorum_steps_down},
     {"counter roll-over starts a new epoch",
