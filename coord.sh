@@ -11,8 +11,9 @@ cd "$top"
 # Debian packages: the build, the libraries, and the real clients the
 # integration tests drive (kazoo, the official C client).
 build_pkgs="build-essential autoconf autoconf-archive automake libtool pkg-config
-  libssl-dev libjansson-dev libmicrohttpd-dev libcunit1-dev libedit-dev"
-test_pkgs="python3 python3-kazoo libzookeeper-mt-dev zookeeper-bin"
+  libssl-dev libjansson-dev libmicrohttpd-dev libcunit1-dev libedit-dev
+  libsasl2-dev libsasl2-modules"
+test_pkgs="python3 python3-kazoo python3-pure-sasl libzookeeper-mt-dev zookeeper-bin"
 
 install_pkgs() {
     local missing=()

@@ -23,10 +23,10 @@ server_libserver_la_SOURCES = server/server.h server/server.c \
 	server/rest.h server/rest.c server/rest_json.c \
 	server/rest_tls.c server/rest_admin.c server/ensemble.h server/ensemble.c
 server_libserver_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(MHD_CFLAGS) \
-	$(JANSSON_CFLAGS)
+	$(JANSSON_CFLAGS) $(SASL_CFLAGS)
 server_libserver_la_LIBADD = server/libstore.la server/libconfig.la \
 	zab/libzab.la tree/libtree.la proto/libproto.la $(OPENSSL_LIBS) $(MHD_LIBS) \
-	$(JANSSON_LIBS) $(PTHREAD_LIBS)
+	$(JANSSON_LIBS) $(SASL_LIBS) $(PTHREAD_LIBS)
 
 sbin_PROGRAMS += server/coordd
 server_coordd_SOURCES = server/main.c
