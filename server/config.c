@@ -415,6 +415,100 @@ static int set_super_digest(struct coord_config *cfg, const struct key *k,
     return put_str(&cfg->super_digest, c->value);
 }
 
+static void sasl_users_clear(struct coord_config *cfg)
+{
+    for (size_t i = 0; i < cfg->n_sasl_users; i++) {
+        free(cfg->sasl_users[i].user);
+        free(cfg->sasl_users[i].password);
+    }
+    free(cfg->sasl_users);
+    cfg->sasl_users = NULL;
+    cfg->n_sasl_users = 0;
+}
+
+/*
+ * sasl.digest.users=user:password[,user:password...]: blanks around an entry
+ * are dropped, the password runs from the first ':' to the next ','. Errors
+ * name the entry by number, never echo a password. A later line replaces
+ * the whole list.
+ */
+static int set_sasl_users(struct coord_config *cfg, const struct key *k,
+                          struct ctx *c)
+{
+    struct coord_config_sasl_user *list = NULL;
+    size_t n = 0;
+    int rc = 0;
+    const char *p = c->value;
+    for (size_t entry = 1;; entry++) {
+        const char *end = strchr(p, ',');
+        if (end == NULL)
+            end = p + strlen(p);
+        const char *b = p, *e = end;
+        while (b < e && (*b == ' ' || *b == '\t'))
+            b++;
+        while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+            e--;
+        const char *colon = memchr(b, ':', (size_t)(e - b));
+        if (colon == NULL || colon == b || colon + 1 == e) {
+            rc = fail(c, "entry %zu: expected user:password (a non-empty "
+                         "user and password), entries separated by ','",
+                      entry);
+            goto out;
+        }
+        size_t ulen = (size_t)(colon - b);
+        for (size_t i = 0; i < n; i++) {
+            if (strlen(list[i].user) == ulen &&
+                memcmp(list[i].user, b, ulen) == 0) {
+                rc = fail(c, "entry %zu: user \"%.*s\" given twice", entry,
+                          (int)ulen, b);
+                goto out;
+            }
+        }
+        struct coord_config_sasl_user *grown =
+            realloc(list, (n + 1) * sizeof *list);
+        if (grown == NULL) {
+            rc = COORD_ENOMEM;
+            goto out;
+        }
+        list = grown;
+        list[n].user = strndup(b, ulen);
+        list[n].password = strndup(colon + 1, (size_t)(e - colon - 1));
+        n++;
+        if (list[n - 1].user == NULL || list[n - 1].password == NULL) {
+            rc = COORD_ENOMEM;
+            goto out;
+        }
+        if (*end == '\0')
+            break;
+        p = end + 1;
+    }
+    sasl_users_clear(cfg);
+    cfg->sasl_users = list;
+    cfg->n_sasl_users = n;
+    return 0;
+out:
+    for (size_t i = 0; i < n; i++) {
+        free(list[i].user);
+        free(list[i].password);
+    }
+    free(list);
+    return rc;
+}
+
+/* GSSAPI is not implemented yet: the keys are kept, and say so. */
+static int set_sasl_gssapi(struct coord_config *cfg, const struct key *k,
+                           struct ctx *c)
+{
+    int rc = set_str(cfg, k, c);
+    if (rc != 0)
+        return rc;
+    return add_warning(cfg,
+                       "config: not supported yet key=%s line=%d, SASL "
+                       "GSSAPI (Kerberos) is not implemented; only DIGEST-MD5 "
+                       "(sasl.digest.users) is",
+                       c->key, c->line);
+}
+
 static const struct key keys[] = {
 #define OFF(f) offsetof(struct coord_config, f)
     {"tickTime", NULL, set_int, OFF(tick_time), 1, INT_MAX},
@@ -475,6 +569,11 @@ static const struct key keys[] = {
     {"DigestAuthenticationProvider.superDigest",
      "zookeeper.DigestAuthenticationProvider.superDigest", set_super_digest,
      0, 0, 0},
+    {"sasl.digest.users", NULL, set_sasl_users, 0, 0, 0},
+    {"sasl.gssapi.keytab", NULL, set_sasl_gssapi, OFF(sasl_gssapi_keytab), 0,
+     0},
+    {"sasl.gssapi.principal", NULL, set_sasl_gssapi,
+     OFF(sasl_gssapi_principal), 0, 0},
     {"znode.container.checkIntervalMs",
      "zookeeper.znode.container.checkIntervalMs", set_long,
      OFF(container_check_interval_ms), 1, LONG_MAX},
@@ -751,6 +850,9 @@ void coord_config_free(struct coord_config *cfg)
     free(cfg->ssl_trust_store);
     free(cfg->ssl_key_password);
     free(cfg->super_digest);
+    sasl_users_clear(cfg);
+    free(cfg->sasl_gssapi_keytab);
+    free(cfg->sasl_gssapi_principal);
     for (size_t i = 0; i < cfg->n_servers; i++)
         server_clear(&cfg->servers[i]);
     free(cfg->servers);

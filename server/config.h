@@ -55,6 +55,12 @@ enum coord_ssl_auth {
     COORD_SSL_AUTH_NEED, /* required and verified (ZooKeeper's default) */
 };
 
+/* One `user:password` of sasl.digest.users (SASL DIGEST-MD5). */
+struct coord_config_sasl_user {
+    char *user;
+    char *password;
+};
+
 /* A key the parser did not know; main logs `config: unknown key=K line=N`. */
 struct coord_config_unknown {
     char *key;
@@ -125,6 +131,11 @@ struct coord_config {
     bool extended_types_enabled;  /* extendedTypesEnabled (TTL nodes); true */
     bool skip_acl;                /* skipACL; false */
     char *super_digest;           /* "super:BASE64(SHA1)" or NULL */
+    /* SASL (opcode 102): DIGEST-MD5 users, in the order given; none = off */
+    struct coord_config_sasl_user *sasl_users; /* sasl.digest.users */
+    size_t n_sasl_users;
+    char *sasl_gssapi_keytab;     /* sasl.gssapi.keytab; NULL (not used yet) */
+    char *sasl_gssapi_principal;  /* sasl.gssapi.principal; NULL (not used yet) */
     long container_check_interval_ms;      /* znode.container.checkIntervalMs; 60000 */
     long container_max_per_minute;         /* znode.container.maxPerMinute; 10000 */
     long container_max_never_used_interval_ms; /* ...maxNeverUsedIntervalMs; 0 */

@@ -620,6 +620,61 @@ static CU_TestInfo digest_tests[] = {
     CU_TEST_INFO_NULL,
 };
 
+/* --- sasl.digest.users --- */
+
+static void sasl_users_are_parsed_in_order(void)
+{
+    CHECK_EQ_INT(set("sasl.digest.users", "bob:s3cret, alice:a:b:c ,carol:x"),
+                 0);
+    CHECK_EQ_INT((int)cfg.n_sasl_users, 3);
+    CHECK_EQ_STR(cfg.sasl_users[0].user, "bob");
+    CHECK_EQ_STR(cfg.sasl_users[0].password, "s3cret");
+    CHECK_EQ_STR(cfg.sasl_users[1].user, "alice");
+    CHECK_EQ_STR(cfg.sasl_users[1].password, "a:b:c");
+    CHECK_EQ_STR(cfg.sasl_users[2].user, "carol");
+    CHECK_EQ_STR(cfg.sasl_users[2].password, "x");
+    /* a later setting replaces the list */
+    CHECK_EQ_INT(set("sasl.digest.users", "dave:pw"), 0);
+    CHECK_EQ_INT((int)cfg.n_sasl_users, 1);
+    CHECK_EQ_STR(cfg.sasl_users[0].user, "dave");
+}
+
+static void malformed_sasl_users_are_refused_without_the_password(void)
+{
+    static const char *const bad[] = {
+        "", "bob", "bob:", ":pw", "bob:pw,", "bob:pw,,alice:x", " , ",
+        "bob:hunter2,alice",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_EQ_INT(set("sasl.digest.users", bad[i]), COORD_EINVAL);
+        CHECK_TRUE(strstr(err, "sasl.digest.users: entry ") == err);
+        CHECK_TRUE(strstr(err, "hunter2") == NULL);
+    }
+    CHECK_EQ_INT(set("sasl.digest.users", "bob:hunter2,bob:other"),
+                 COORD_EINVAL);
+    CHECK_EQ_STR(err, "sasl.digest.users: entry 2: user \"bob\" given twice");
+    CHECK_EQ_INT((int)cfg.n_sasl_users, 0);
+    CU_ASSERT_PTR_NULL(cfg.sasl_users);
+}
+
+static void gssapi_keys_are_kept_with_a_warning(void)
+{
+    CHECK_EQ_INT(set("sasl.gssapi.keytab", "/etc/zk.keytab"), 0);
+    CHECK_EQ_STR(cfg.sasl_gssapi_keytab, "/etc/zk.keytab");
+    CHECK_EQ_INT((int)cfg.n_warnings, 1);
+    CHECK_TRUE(strstr(cfg.warnings[0], "key=sasl.gssapi.keytab") != NULL);
+    CHECK_EQ_INT((int)cfg.n_unknown, 0);
+}
+
+static CU_TestInfo sasl_tests[] = {
+    {"sasl users are parsed in order", sasl_users_are_parsed_in_order},
+    {"malformed sasl users are refused without the password",
+     malformed_sasl_users_are_refused_without_the_password},
+    {"gssapi keys are kept with a warning",
+     gssapi_keys_are_kept_with_a_warning},
+    CU_TEST_INFO_NULL,
+};
+
 static CU_SuiteInfo suites[] = {
     {"defaults", NULL, NULL, setup, teardown, defaults_tests},
     {"parse", NULL, NULL, setup, teardown, parse_tests},
@@ -627,6 +682,7 @@ static CU_SuiteInfo suites[] = {
     {"whitelist", NULL, NULL, setup, teardown, whitelist_tests},
     {"servers", NULL, NULL, setup, teardown, server_tests},
     {"superDigest", NULL, NULL, setup, teardown, digest_tests},
+    {"sasl", NULL, NULL, setup, teardown, sasl_tests},
     CU_SUITE_INFO_NULL,
 };
 
