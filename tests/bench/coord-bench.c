@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -38,14 +39,24 @@
 
 /* Parents that --load spreads its znodes under. */
 #define LOAD_PARENTS 1000
+/* Servers --hosts and --server-pid may name. */
+#define MAX_SERVERS 16
 
-enum workload { W_CREATE, W_SET, W_GET, W_MIXED, W_LOAD, W_PROBE };
-static const char *const workload_names[] = {"create", "set",  "get",
-                                             "mixed",  "load", "probe"};
+enum workload { W_CREATE, W_SET, W_GET, W_MIXED, W_LOAD, W_PROBE, W_WPROBE };
+static const char *const workload_names[] = {
+    "create", "set", "get", "mixed", "load", "probe", "write-probe"};
+
+/* One server address; client i talks to endpoint i % nendpoints. */
+struct endpoint {
+    char host[64];
+    int port;
+};
 
 struct opts {
     const char *host;
     int port;
+    struct endpoint ep[MAX_SERVERS];
+    int neps;
     const char *label;
     enum workload op;
     int clients;
@@ -55,8 +66,10 @@ struct opts {
     double warmup;
     uint64_t max_ops;
     const char *prefix;
-    int server_pid;
+    int server_pid[MAX_SERVERS];
+    int npids;
     uint64_t load;
+    int64_t since_ns; /* write-probe: CLOCK_REALTIME origin, or 0 */
     const char *path; /* probe target */
     bool zkc;
 };
@@ -76,7 +89,7 @@ static uint64_t self_cpu_ns(void)
 }
 
 /* utime + stime of a process (all its threads) in µs, or -1. */
-static double proc_cpu_us(int pid)
+static double one_proc_cpu_us(int pid)
 {
     char path[64], text[1024];
     if (pid <= 0)
@@ -97,6 +110,21 @@ static double proc_cpu_us(int pid)
                &utime, &stime) != 2)
         return -1;
     return (double)(utime + stime) * 1e6 / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* The summed CPU µs of every --server-pid, or -1 if any is unreadable. */
+static double proc_cpu_us(const struct opts *o)
+{
+    if (o->npids == 0)
+        return -1;
+    double sum = 0;
+    for (int i = 0; i < o->npids; i++) {
+        double v = one_proc_cpu_us(o->server_pid[i]);
+        if (v < 0)
+            return -1;
+        sum += v;
+    }
+    return sum;
 }
 
 /*
@@ -404,20 +432,26 @@ static int setup_prefix(struct setup *s, const char *prefix)
     return setup_flush(s);
 }
 
-/* The tree each workload needs, made before anything is timed. */
-static int prepare_tree(const struct opts *o, const uint8_t *data)
+/*
+ * The part of the tree endpoint ep makes: the prefix (and the --load
+ * parents) on endpoint 0, then one node per client through the server that
+ * client will use, so the client's own server has applied it before the
+ * run (a follower may lag behind another server's writes).
+ */
+static int prepare_on(const struct opts *o, int ep, const uint8_t *data)
 {
-    int fd = open_session(o->host, o->port, 10000);
+    const struct endpoint *e = &o->ep[ep];
+    int fd = open_session(e->host, e->port, 10000);
     if (fd < 0) {
         fprintf(stderr, "coord-bench: cannot open a session on %s:%d\n",
-                o->host, o->port);
+                e->host, e->port);
         return -1;
     }
     struct setup s = {.fd = fd};
     buf_init(&s.out, 64u << 20);
     buf_init(&s.in, COORD_MAX_FRAME + 16);
     char path[512];
-    int rc = setup_prefix(&s, o->prefix);
+    int rc = ep == 0 ? setup_prefix(&s, o->prefix) : 0;
     if (o->op == W_LOAD) {
         for (int i = 0; rc == 0 && i < LOAD_PARENTS; i++) {
             snprintf(path, sizeof(path), "%s/p%03d", o->prefix, i);
@@ -425,7 +459,7 @@ static int prepare_tree(const struct opts *o, const uint8_t *data)
         }
     } else {
         /* One node per client: the create parent, and the set/get target. */
-        for (int i = 0; rc == 0 && i < o->clients; i++) {
+        for (int i = ep; rc == 0 && i < o->clients; i += o->neps) {
             snprintf(path, sizeof(path), "%s/c%d", o->prefix, i);
             rc = setup_create(&s, path, data, o->size);
         }
@@ -440,6 +474,18 @@ static int prepare_tree(const struct opts *o, const uint8_t *data)
     buf_close(&s.in);
     close(fd);
     return rc;
+}
+
+/* The tree each workload needs, made before anything is timed. */
+static int prepare_tree(const struct opts *o, const uint8_t *data)
+{
+    int last = o->op == W_LOAD           ? 1
+               : o->clients < o->neps    ? o->clients
+                                         : o->neps;
+    for (int ep = 0; ep < last; ep++)
+        if (prepare_on(o, ep, data) != 0)
+            return -1;
+    return 0;
 }
 
 /* --- the raw engine: one thread, epoll, K requests in flight per conn --- */
@@ -538,6 +584,7 @@ static void encode_one(struct engine *e, struct conn *c)
         break;
     }
     case W_PROBE:
+    case W_WPROBE:
         break;
     }
 }
@@ -700,10 +747,11 @@ static int engine_open(struct engine *e)
         c->sent = calloc((size_t)o->outstanding, sizeof(*c->sent));
         if (c->r == NULL || c->sent == NULL)
             return -1;
-        c->fd = open_session(o->host, o->port, 10000);
+        const struct endpoint *ep = &o->ep[i % o->neps];
+        c->fd = open_session(ep->host, ep->port, 10000);
         if (c->fd < 0) {
             fprintf(stderr, "coord-bench: session %d failed on %s:%d\n", i,
-                    o->host, o->port);
+                    ep->host, ep->port);
             return -1;
         }
         fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
@@ -796,7 +844,8 @@ static void print_result(const struct opts *o, const char *mode, uint64_t ops,
     if (o->label != NULL)
         snprintf(label, sizeof(label), "%s", o->label);
     else
-        snprintf(label, sizeof(label), "%s:%d", o->host, o->port);
+        snprintf(label, sizeof(label), "%s:%d%s", o->ep[0].host,
+                 o->ep[0].port, o->neps > 1 ? ",..." : "");
     printf("server=%s mode=%s op=%s clients=%d outstanding=%d size=%d "
            "ops=%" PRIu64 " secs=%.3f ops_per_s=%.0f p50_us=%.1f "
            "p99_us=%.1f p999_us=%.1f",
@@ -837,7 +886,7 @@ static int run_raw(const struct opts *o, const uint8_t *data)
         engine_poll(e, start + (uint64_t)(o->warmup * 1e9), never);
 
     e->phase = PH_RUN;
-    double cpu0 = proc_cpu_us(o->server_pid);
+    double cpu0 = proc_cpu_us(o);
     uint64_t self0 = self_cpu_ns();
     uint64_t t0 = now_ns();
     /* Pipelines are full from warmup; a load run starts them here. */
@@ -845,7 +894,7 @@ static int run_raw(const struct opts *o, const uint8_t *data)
         conn_fill(e, &e->conns[i], t0);
     engine_poll(e, t0 + (uint64_t)(o->duration * 1e9), run_done);
     uint64_t t1 = now_ns();
-    double cpu1 = proc_cpu_us(o->server_pid);
+    double cpu1 = proc_cpu_us(o);
     uint64_t self1 = self_cpu_ns();
     e->phase = PH_DRAIN;
 
@@ -889,7 +938,8 @@ static int run_probe(const struct opts *o)
     buf_init(&b, COORD_MAX_FRAME + 16);
     while (now_ns() < until) {
         attempts++;
-        int fd = open_session(o->host, o->port, 2000);
+        const struct endpoint *ep = &o->ep[(attempts - 1) % (unsigned)o->neps];
+        int fd = open_session(ep->host, ep->port, 2000);
         if (fd >= 0) {
             buf_reset(&b);
             put_getdata(&b, 1, o->path);
@@ -899,7 +949,7 @@ static int run_probe(const struct opts *o)
             close(fd);
             if (ok) {
                 printf("server=%s op=probe path=%s ms=%.1f attempts=%u\n",
-                       o->label ? o->label : o->host, o->path,
+                       o->label ? o->label : ep->host, o->path,
                        (double)(now_ns() - start) / 1e6, attempts);
                 buf_close(&b);
                 return 0;
@@ -910,6 +960,188 @@ static int run_probe(const struct opts *o)
     }
     buf_close(&b);
     fprintf(stderr, "coord-bench: probe of %s timed out\n", o->path);
+    return 1;
+}
+
+/*
+ * write-probe: the time until a write succeeds through any of --hosts (the
+ * survivors of a failover). Every endpoint runs its own attempt at once:
+ * connect, ConnectRequest, then a create of o->path; an attempt that fails
+ * (refused, closed, session refused, error reply, or no answer within
+ * 2 s) is retried on that endpoint 2 ms later. "Node exists" counts as
+ * success: the path is fresh, so an earlier attempt's create committed.
+ */
+enum wp_state { WP_IDLE, WP_CONNECTING, WP_SESSION, WP_CREATE };
+
+struct wprobe {
+    int fd;
+    enum wp_state st;
+    uint64_t deadline;
+    uint64_t retry_at;
+    uint8_t in[4096];
+    size_t inlen;
+};
+
+static void wp_fail(struct wprobe *w, uint64_t now)
+{
+    if (w->fd >= 0)
+        close(w->fd);
+    w->fd = -1;
+    w->st = WP_IDLE;
+    w->inlen = 0;
+    w->retry_at = now + 2000000u;
+}
+
+/* Sends a whole small frame on a connected non-blocking socket. */
+static int wp_send(int fd, const struct buf *b)
+{
+    if (b->err)
+        return -1;
+    ssize_t n = send(fd, b->base, b->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    return n == (ssize_t)b->len ? 0 : -1;
+}
+
+static int64_t realtime_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int run_wprobe(const struct opts *o, const uint8_t *data)
+{
+    int64_t origin = o->since_ns > 0 ? o->since_ns : realtime_ns();
+    uint64_t until = now_ns() + (uint64_t)(o->duration * 1e9);
+    struct wprobe w[MAX_SERVERS];
+    struct pollfd pfd[MAX_SERVERS];
+    unsigned attempts = 0;
+    struct buf b;
+    buf_init(&b, 4096);
+    for (int i = 0; i < o->neps; i++)
+        w[i] = (struct wprobe){.fd = -1, .st = WP_IDLE};
+    for (;;) {
+        uint64_t now = now_ns();
+        if (now >= until)
+            break;
+        int next_ms = 10;
+        for (int i = 0; i < o->neps; i++) {
+            struct wprobe *p = &w[i];
+            if (p->st != WP_IDLE && now >= p->deadline)
+                wp_fail(p, now);
+            if (p->st == WP_IDLE && now >= p->retry_at) {
+                struct sockaddr_in sa = {.sin_family = AF_INET,
+                                         .sin_port = htons(o->ep[i].port)};
+                inet_pton(AF_INET, o->ep[i].host, &sa.sin_addr);
+                attempts++;
+                p->fd = socket(AF_INET,
+                               SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+                int one = 1;
+                setsockopt(p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+                p->deadline = now + 2000000000u;
+                p->st = WP_CONNECTING;
+                if (p->fd < 0 ||
+                    (connect(p->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 &&
+                     errno != EINPROGRESS))
+                    wp_fail(p, now);
+            }
+            if (p->st == WP_IDLE) {
+                int ms = (int)((p->retry_at - now) / 1000000u) + 1;
+                if (ms < next_ms)
+                    next_ms = ms;
+            }
+            pfd[i] = (struct pollfd){
+                .fd = p->st == WP_IDLE ? -1 : p->fd,
+                .events = p->st == WP_CONNECTING ? POLLOUT : POLLIN};
+        }
+        int n = poll(pfd, (nfds_t)o->neps, next_ms);
+        if (n < 0 && errno != EINTR)
+            break;
+        now = now_ns();
+        for (int i = 0; n > 0 && i < o->neps; i++) {
+            struct wprobe *p = &w[i];
+            if (pfd[i].fd < 0 || pfd[i].revents == 0)
+                continue;
+            if (p->st == WP_CONNECTING) {
+                int err = 0;
+                socklen_t len = sizeof(err);
+                getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+                buf_reset(&b);
+                put_connect(&b);
+                if (err != 0 || wp_send(p->fd, &b) != 0) {
+                    wp_fail(p, now);
+                    continue;
+                }
+                p->st = WP_SESSION;
+                continue;
+            }
+            ssize_t r = recv(p->fd, p->in + p->inlen, sizeof(p->in) - p->inlen,
+                             MSG_DONTWAIT);
+            if (r < 0 && (errno == EAGAIN || errno == EINTR))
+                continue;
+            if (r <= 0) {
+                wp_fail(p, now);
+                continue;
+            }
+            p->inlen += (size_t)r;
+            while (p->st != WP_IDLE && p->inlen >= 4) {
+                uint32_t len = jute_be32(p->in);
+                if (len > sizeof(p->in) - 4) {
+                    wp_fail(p, now);
+                    break;
+                }
+                if (p->inlen - 4 < len)
+                    break;
+                const uint8_t *f = p->in + 4;
+                bool ok = false, done = false;
+                if (p->st == WP_SESSION) {
+                    struct coord_connect_resp resp;
+                    struct jute_r jr;
+                    jute_r_init(&jr, f, len);
+                    if (coord_get_connect_resp(&jr, &resp) == 0 &&
+                        resp.timeout > 0) {
+                        buf_reset(&b);
+                        put_create(&b, 1, o->path, data, 10);
+                        ok = wp_send(p->fd, &b) == 0;
+                        if (ok)
+                            p->st = WP_CREATE;
+                    }
+                } else if (len >= 16) {
+                    struct coord_reply_header h = reply_header(f, len);
+                    if (h.xid == COORD_XID_NOTIFICATION) {
+                        ok = true;
+                    } else if (h.xid == 1 && (h.err == 0 ||
+                                              h.err == COORD_ENODEEXISTS)) {
+                        ok = done = true;
+                    }
+                }
+                if (done) {
+                    printf("server=%s op=write-probe path=%s ms=%.1f "
+                           "attempts=%u via=%s:%d\n",
+                           o->label ? o->label : o->ep[i].host, o->path,
+                           (double)(realtime_ns() - origin) / 1e6, attempts,
+                           o->ep[i].host, o->ep[i].port);
+                    fflush(stdout);
+                    for (int j = 0; j < o->neps; j++)
+                        if (w[j].fd >= 0)
+                            close(w[j].fd);
+                    buf_close(&b);
+                    return 0;
+                }
+                if (!ok) {
+                    wp_fail(p, now);
+                    break;
+                }
+                memmove(p->in, p->in + 4 + len, p->inlen - 4 - len);
+                p->inlen -= 4 + len;
+            }
+        }
+    }
+    for (int j = 0; j < o->neps; j++)
+        if (w[j].fd >= 0)
+            close(w[j].fd);
+    buf_close(&b);
+    fprintf(stderr, "coord-bench: no write of %s succeeded in %.0f s "
+            "(%u attempts)\n", o->path, o->duration, attempts);
     return 1;
 }
 
@@ -1096,8 +1328,6 @@ static int run_zkc(const struct opts *o, const uint8_t *data)
         return 1;
     }
     api.set_debug_level(ZOO_LOG_LEVEL_ERROR);
-    char hostport[128];
-    snprintf(hostport, sizeof(hostport), "%s:%d", o->host, o->port);
     struct zclient *zs = calloc((size_t)o->clients, sizeof(*zs));
     if (zs == NULL)
         return 1;
@@ -1112,6 +1342,9 @@ static int run_zkc(const struct opts *o, const uint8_t *data)
         z->rng = 2463534242u + (uint32_t)opened * 7919u;
         pthread_mutex_init(&z->mu, NULL);
         z->sent = calloc((size_t)o->outstanding, sizeof(*z->sent));
+        char hostport[128];
+        snprintf(hostport, sizeof(hostport), "%s:%d",
+                 o->ep[opened % o->neps].host, o->ep[opened % o->neps].port);
         z->zh = api.init(hostport, zkc_watcher, 30000, NULL, NULL, 0);
         if (z->sent == NULL || z->zh == NULL)
             goto out_close;
@@ -1137,7 +1370,7 @@ static int run_zkc(const struct opts *o, const uint8_t *data)
         sleep_ms((unsigned)(o->warmup * 1000));
         atomic_store(&zkc_phase, PH_RUN);
     }
-    double cpu0 = proc_cpu_us(o->server_pid);
+    double cpu0 = proc_cpu_us(o);
     uint64_t self0 = self_cpu_ns();
     uint64_t t0 = now_ns();
     uint64_t until = t0 + (uint64_t)(o->duration * 1e9);
@@ -1151,7 +1384,7 @@ static int run_zkc(const struct opts *o, const uint8_t *data)
     }
     atomic_store(&zkc_phase, PH_DRAIN);
     uint64_t t1 = now_ns();
-    double cpu1 = proc_cpu_us(o->server_pid);
+    double cpu1 = proc_cpu_us(o);
     uint64_t self1 = self_cpu_ns();
 
     /* Untimed: wait (bounded) for in-flight completions before closing. */
@@ -1200,8 +1433,11 @@ static void usage(FILE *f)
             "usage: coord-bench [options]\n"
             "  --host ADDR          server address (127.0.0.1)\n"
             "  --port N             server port (2181)\n"
+            "  --hosts LIST         several servers, [ADDR:]PORT,...: client i\n"
+            "                       uses entry i %% n (replaces --host/--port)\n"
             "  --label NAME         name printed as server= (host:port)\n"
-            "  --op OP              create|set|get|mixed|probe (create)\n"
+            "  --op OP              create|set|get|mixed|probe|write-probe\n"
+            "                       (create)\n"
             "  --clients N          sessions, one connection each (1)\n"
             "  --outstanding K      requests in flight per connection (1)\n"
             "  --size BYTES         data size for create/set (100)\n"
@@ -1210,9 +1446,13 @@ static void usage(FILE *f)
             "  --warmup S           untimed load before the window (1)\n"
             "  --prefix PATH        fresh parent path for this run "
             "(/coord-bench-PID)\n"
-            "  --server-pid PID     report the server's CPU µs per op\n"
+            "  --server-pid PID[,PID...]  report the servers' summed CPU µs "
+            "per op\n"
             "  --load N             create N znodes under PREFIX/pNNN/mNNNNNNN\n"
-            "  --path PATH          node a probe reads\n"
+            "  --path PATH          node a probe reads, or write-probe creates\n"
+            "  --since-ns NS        write-probe: count ms from this "
+            "CLOCK_REALTIME\n"
+            "                       (date +%%s%%N), not from its own start\n"
             "  --mode raw|zkc       raw connections or the C client (raw)\n");
 }
 
@@ -1235,6 +1475,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"load", required_argument, NULL, 'l'},
         {"path", required_argument, NULL, 'r'},
         {"mode", required_argument, NULL, 'm'},
+        {"hosts", required_argument, NULL, 'E'},
+        {"since-ns", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'H'},
         {NULL, 0, NULL, 0},
     };
@@ -1251,6 +1493,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
              (int)getpid());
     o->prefix = default_prefix;
     bool op_set = false;
+    const char *hosts = NULL;
     int ch;
     while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         switch (ch) {
@@ -1259,10 +1502,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'L': o->label = optarg; break;
         case 'o': {
             int i;
-            for (i = 0; i < W_PROBE + 1; i++)
+            for (i = 0; i < W_WPROBE + 1; i++)
                 if (strcmp(optarg, workload_names[i]) == 0)
                     break;
-            if (i > W_PROBE || i == W_LOAD) {
+            if (i > W_WPROBE || i == W_LOAD) {
                 fprintf(stderr, "coord-bench: unknown --op %s\n", optarg);
                 return -1;
             }
@@ -1277,7 +1520,24 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'n': o->max_ops = strtoull(optarg, NULL, 10); break;
         case 'w': o->warmup = atof(optarg); break;
         case 'P': o->prefix = optarg; break;
-        case 'S': o->server_pid = atoi(optarg); break;
+        case 'S': {
+            char *p = optarg, *end;
+            for (o->npids = 0; o->npids < MAX_SERVERS; o->npids++) {
+                long v = strtol(p, &end, 10);
+                if (end == p || v <= 0)
+                    return -1;
+                o->server_pid[o->npids] = (int)v;
+                if (*end != ',')
+                    break;
+                p = end + 1;
+            }
+            if (*end != '\0')
+                return -1;
+            o->npids++;
+            break;
+        }
+        case 'E': hosts = optarg; break;
+        case 'T': o->since_ns = strtoll(optarg, NULL, 10); break;
         case 'l': o->load = strtoull(optarg, NULL, 10); break;
         case 'r': o->path = optarg; break;
         case 'm':
@@ -1292,6 +1552,43 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         default: return -1;
         }
     }
+    if (hosts == NULL) {
+        if (strlen(o->host) >= sizeof(o->ep[0].host))
+            return -1;
+        strcpy(o->ep[0].host, o->host);
+        o->ep[0].port = o->port;
+        o->neps = 1;
+    } else {
+        /* [ADDR:]PORT,[ADDR:]PORT,... */
+        const char *p = hosts;
+        for (o->neps = 0; *p != '\0'; o->neps++) {
+            if (o->neps == MAX_SERVERS)
+                return -1;
+            struct endpoint *e = &o->ep[o->neps];
+            size_t n = strcspn(p, ",");
+            const char *colon = memchr(p, ':', n);
+            size_t hl = colon ? (size_t)(colon - p) : strlen(o->host);
+            if (hl == 0 || hl >= sizeof(e->host))
+                return -1;
+            memcpy(e->host, colon ? p : o->host, hl);
+            e->host[hl] = '\0';
+            char *end;
+            long port = strtol(colon ? colon + 1 : p, &end, 10);
+            if (end != p + n || port <= 0 || port > 65535)
+                return -1;
+            e->port = (int)port;
+            p += n;
+            if (*p == ',')
+                p++;
+        }
+        if (o->neps == 0)
+            return -1;
+    }
+    for (int i = 0; i < o->neps; i++) {
+        struct in_addr a;
+        if (inet_pton(AF_INET, o->ep[i].host, &a) != 1)
+            return -1;
+    }
     if (o->load > 0) {
         if (op_set) {
             fprintf(stderr, "coord-bench: --load replaces --op\n");
@@ -1303,8 +1600,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         o->clients < 1 || o->clients > 10000 || o->outstanding < 1 ||
         o->outstanding > 100000 || o->size < 0 || o->size > 1000000 ||
         o->duration <= 0 || o->warmup < 0 || o->max_ops == 0 ||
-        o->prefix[0] != '/' || (o->op == W_PROBE && o->path == NULL) ||
-        (o->zkc && (o->op == W_LOAD || o->op == W_PROBE)))
+        o->prefix[0] != '/' ||
+        ((o->op == W_PROBE || o->op == W_WPROBE) && o->path == NULL) ||
+        (o->zkc && (o->op == W_LOAD || o->op >= W_PROBE)))
         return -1;
     return 0;
 }
@@ -1320,12 +1618,14 @@ int main(int argc, char **argv)
     if (o.op == W_PROBE)
         return run_probe(&o);
 
-    uint8_t *data = malloc((size_t)o.size + 1);
+    uint8_t *data = malloc((size_t)o.size + 16);
     if (data == NULL)
         return 1;
-    memset(data, 'x', (size_t)o.size);
+    memset(data, 'x', (size_t)o.size + 16);
     int rc;
-    if (prepare_tree(&o, data) != 0) {
+    if (o.op == W_WPROBE) {
+        rc = run_wprobe(&o, data);
+    } else if (prepare_tree(&o, data) != 0) {
         rc = 1;
     } else if (o.zkc) {
 #ifdef HAVE_ZKC
