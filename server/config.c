@@ -543,6 +543,7 @@ static const struct key keys[] = {
      OFF(ssl_key_password), 0, 0},
     {"ssl.clientAuth", "zookeeper.ssl.clientAuth", set_client_auth, 0, 0, 0},
     {"ssl.protocol", "zookeeper.ssl.protocol", set_ssl_protocol, 0, 0, 0},
+    {"sslQuorum", NULL, set_bool, OFF(ssl_quorum), 0, 0},
     {"clientPortListenBacklog", NULL, set_int,
      OFF(client_port_listen_backlog), -1, INT_MAX},
     {"maxClientCnxns", NULL, set_int, OFF(max_client_cnxns), 0, INT_MAX},
@@ -596,7 +597,6 @@ static const struct key keys[] = {
     {"maxCnxns", NULL, set_ignore, 0, 0, 0},
     {"globalOutstandingLimit", NULL, set_ignore, 0, 0, 0},
     {"serverCnxnFactory", "zookeeper.serverCnxnFactory", set_ignore, 0, 0, 0},
-    {"sslQuorum", NULL, set_ignore, 0, 0, 0},
     {"portUnification", NULL, set_ignore, 0, 0, 0},
     {"leaderServes", NULL, set_ignore, 0, 0, 0},
     {"cnxTimeout", NULL, set_ignore, 0, 0, 0},
@@ -788,6 +788,14 @@ static int set_one(struct coord_config *cfg, struct ctx *c)
     const struct key *k = find_key(c->key);
     if (k != NULL)
         return k->set(cfg, k, c);
+    /* ZooKeeper's separate quorum TLS section: coord has one for all */
+    if (strncmp(c->key, "ssl.quorum.", 11) == 0 ||
+        strncmp(c->key, "zookeeper.ssl.quorum.", 21) == 0)
+        return add_warning(cfg,
+                           "config: ignored key=%s line=%d, peer links use "
+                           "the ssl.* keys (one TLS section for every "
+                           "listener)",
+                           c->key, c->line);
     if (is_ignored(c->key))
         return 0;
     return add_unknown(cfg, c->key, c->line);

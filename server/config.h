@@ -99,7 +99,8 @@ struct coord_config {
     int connection_throttle_rate; /* new client connections a second; 0 = off */
     int connection_throttle_burst; /* ... and the bucket's size; 100 */
 
-    /* TLS, one section for every TLS listener (now the secure client port).
+    /* TLS, one section for every TLS listener (secure client port, HTTPS,
+     * and the peer links with sslQuorum).
      * PEM files only; a file key left NULL falls back as noted. */
     char *ssl_cert_file;          /* ssl.certFile; NULL = ssl_key_store */
     char *ssl_key_file;           /* ssl.keyFile; NULL = ssl_key_store, then
@@ -110,6 +111,7 @@ struct coord_config {
     char *ssl_key_password;       /* ssl.keyStore.password; NULL */
     int ssl_client_auth;          /* ssl.clientAuth: enum coord_ssl_auth; need */
     int ssl_min_protocol;         /* ssl.protocol, minimum: 12 (TLSv1.2), 13 */
+    bool ssl_quorum;              /* sslQuorum: peer links over TLS too; false */
 
     /* REST/JSON gateway and operations endpoints (coord extension) */
     int http_port;                /* httpPort; 0 = off */

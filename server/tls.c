@@ -1,5 +1,5 @@
-/* TLS through OpenSSL: the server context from the ssl.* keys, and the
- * client certificate's subject for the x509 scheme. */
+/* TLS through OpenSSL: the context from the ssl.* keys, and the client
+ * certificate's subject for the x509 scheme. */
 #include "server/tls.h"
 
 #include <stdio.h>
@@ -62,7 +62,9 @@ SSL_CTX *tls_ctx_new(const struct coord_config *cfg, char *err, size_t errlen)
         return NULL;
     }
     ERR_clear_error();
-    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    /* Either end: ensemble.c dials peers with it (sslQuorum), presenting
+     * the same certificate and verifying theirs against the same CA. */
+    SSL_CTX *ctx = SSL_CTX_new(TLS_method());
     if (ctx == NULL) {
         char why[256];
         snprintf(err, errlen, "ssl: cannot create a context: %s",

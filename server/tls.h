@@ -9,8 +9,12 @@
 #include "server/config.h"
 
 /*
- * A server context from cfg's ssl.* keys: certificate chain and key, the CA
- * that client certificates must chain to, ssl.clientAuth and ssl.protocol.
+ * A context from cfg's ssl.* keys: certificate chain and key, the CA that
+ * client certificates must chain to, ssl.clientAuth and ssl.protocol. It
+ * serves both ends: SSL_set_accept_state() for the TLS listeners and
+ * accepted peer links, SSL_set_connect_state() for dialed peer links (the
+ * same certificate is then the client's); peer links set their own verify
+ * mode, whatever ssl.clientAuth says.
  * NULL with err like `ssl.certFile: cannot load /x.pem: ...` when a file is
  * missing or does not fit. Connections made from it keep it alive (OpenSSL
  * counts references), so a reload may free the old one at once.
