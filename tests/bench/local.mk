@@ -6,3 +6,4 @@ tests_bench_coord_bench_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS)
 tests_bench_coord_bench_LDADD = proto/libproto.la $(PTHREAD_LIBS) -ldl
 EXTRA_DIST += tests/bench/run-bench.sh tests/bench/README.md \
 	tests/bench/rest-bench.sh
+EXTRA_DIST += tests/bench/run-bench-ensemble.sh
