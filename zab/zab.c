@@ -775,3 +775,19 @@ bool zab_snapshot_wanted(const struct zab *z, zab_zxid *zxid)
         *zxid = z->snap_wanted;
     return z->snap_waiting;
 }
+
+unsigned zab_learners(const struct zab *z, unsigned *synced)
+{
+    unsigned n = 0, k = 0;
+    if (z->role == ZAB_LEADING)
+        for (unsigned i = 0; i < z->cfg.members.n; i++) {
+            if ((int)i == z->me || z->learners[i].state == LEARNER_NONE)
+                continue;
+            n++;
+            if (z->learners[i].state == LEARNER_SYNCED)
+                k++;
+        }
+    if (synced)
+        *synced = k;
+    return n;
+}

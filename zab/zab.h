@@ -363,6 +363,9 @@ int zab_phase(const struct zab *z);
 zab_epoch zab_epoch_of(const struct zab *z);   /* epoch led/followed */
 zab_zxid zab_last_committed(const struct zab *z); /* last delivered */
 zab_zxid zab_last_logged(const struct zab *z);
+/* Leader: learners connected (in any state) and synced (acknowledged
+ * NEWLEADER), observers included; 0 on other servers. */
+unsigned zab_learners(const struct zab *z, unsigned *synced);
 /* True while a SNAP sync waits for the image; *zxid is its tag. */
 bool zab_snapshot_wanted(const struct zab *z, zab_zxid *zxid);
 
