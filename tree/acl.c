@@ -170,6 +170,21 @@ static bool digest_valid(struct jute_str id)
     return colons == 1;
 }
 
+/* ZooKeeper's SASL provider accepts what its KerberosName parses: a name
+ * without '@', or exactly primary[/instance]@REALM (no other '/' or '@'). */
+static bool sasl_valid(struct jute_str id)
+{
+    const char *at = id.len > 0 ? memchr(id.p, '@', (size_t)id.len) : NULL;
+    if (at == NULL)
+        return true;
+    size_t before = (size_t)(at - id.p), after = (size_t)id.len - before - 1;
+    if (memchr(at + 1, '@', after) || memchr(at + 1, '/', after))
+        return false;
+    const char *slash = memchr(id.p, '/', before);
+    return slash == NULL ||
+           memchr(slash + 1, '/', (size_t)(at - slash - 1)) == NULL;
+}
+
 static bool scheme_authenticated(struct jute_str s)
 {
     return str_is(s, "digest", 6) || str_is(s, "sasl", 4) ||
@@ -423,8 +438,13 @@ int acl_fixup(struct tree *t, const struct jute_vec *req, const struct who *w,
                 rc = COORD_EINVALIDACL;
                 goto done;
             }
-        } else if (str_is(scheme, "x509", 4) || str_is(scheme, "sasl", 4)) {
+        } else if (str_is(scheme, "x509", 4)) {
             if (id.len < 0) {
+                rc = COORD_EINVALIDACL;
+                goto done;
+            }
+        } else if (str_is(scheme, "sasl", 4)) {
+            if (id.len < 0 || !sasl_valid(id)) {
                 rc = COORD_EINVALIDACL;
                 goto done;
             }
@@ -481,6 +501,9 @@ bool acl_allows(const struct acl *a, int32_t perm, const struct who *w)
         if (str_is(scheme, "world", 5) && str_is(id, "anyone", 6))
             return true;
         bool ip = str_is(scheme, "ip", 2);
+        /* ZooKeeper's SASL provider: the identity sasl:super matches every
+         * sasl entry */
+        bool sasl = str_is(scheme, "sasl", 4);
         jute_vec_iter(&w->ids, &it);
         for (int32_t k = 0; k < w->ids.count; k++) {
             if (coord_get_id(&it, &cid) != 0)
@@ -488,6 +511,8 @@ bool acl_allows(const struct acl *a, int32_t perm, const struct who *w)
             if (!jute_str_eq(cid.scheme, scheme) || cid.id.len < 0)
                 continue;
             if (ip ? ip_matches(id, cid.id) : jute_str_eq(cid.id, id))
+                return true;
+            if (sasl && str_is(cid.id, "super", 5))
                 return true;
         }
     }

@@ -1,6 +1,7 @@
 /* ACLs: fix-up (wire spec 10.3), checks (10.5) and getACL masking. */
 #include "tests/tree/helpers.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define BOB "bob:fyVmFCwVbTJYrznoSu1koqYEYF0="
@@ -136,6 +137,52 @@ static void digest_acl_admits_only_the_matching_identity(void)
     CHECK_EQ_INT(get_data_w("/sec", false, NULL, 0, NULL), COORD_ENOAUTH);
 }
 
+static void sasl_ids_must_parse_as_kerberos_names(void)
+{
+    static const char *const good[] = {
+        "bob", "", "a/b/c", "zk/host@EXAMPLE.COM", "me@REALM", "@R", "a/@",
+    };
+    static const char *const bad[] = {
+        "a@b@c", "a/b/c@R", "a@R/x", "@@",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        struct coord_acl a = acl_of(31, "sasl", good[i]);
+        char path[32];
+        snprintf(path, sizeof path, "/good%zu", i);
+        CHECK_EQ_INT(create_acl(path, &a, 1), 0);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct coord_acl a = acl_of(31, "sasl", bad[i]);
+        CHECK_EQ_INT(create_acl("/bad", &a, 1), COORD_EINVALIDACL);
+    }
+}
+
+static void sasl_acl_matches_exactly_or_sasl_super(void)
+{
+    struct coord_acl a = acl_of(COORD_PERM_READ, "sasl", "bob");
+    CHECK_EQ_INT(create_acl("/s", &a, 1), 0);
+    CHECK_EQ_INT(get_data_w("/s", false, NULL, 0, NULL), COORD_ENOAUTH);
+    const char *bob[] = {"ip:127.0.0.1", "sasl:bob"};
+    ids_set(bob, 2);
+    CHECK_EQ_INT(get_data_w("/s", false, NULL, 0, NULL), 0);
+    static const char *const others[] = {"sasl:bo", "sasl:bobby",
+                                         "sasl:Bob", "sasl:bob@REALM",
+                                         "digest:bob", "x509:bob"};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        ids_set(&others[i], 1);
+        CHECK_EQ_INT(get_data_w("/s", false, NULL, 0, NULL), COORD_ENOAUTH);
+    }
+    /* as ZooKeeper's SASLAuthenticationProvider.matches */
+    const char *super[] = {"sasl:super"};
+    ids_set(super, 1);
+    CHECK_EQ_INT(get_data_w("/s", false, NULL, 0, NULL), 0);
+    /* ... but only for sasl entries */
+    struct coord_acl d = acl_of(COORD_PERM_READ, "digest", BOB);
+    CHECK_EQ_INT(create_acl("/d", &d, 1), 0);
+    CHECK_EQ_INT(get_data_w("/d", false, NULL, 0, NULL), COORD_ENOAUTH);
+    ids_set(NULL, 0);
+}
+
 static void ip_acl_matches_by_prefix(void)
 {
     struct coord_acl a[] = {acl_of(COORD_PERM_READ, "ip", "10.0.0.0/8"),
@@ -258,6 +305,10 @@ static void session_zero_is_acl_checked_and_owns_no_ephemerals(void)
 }
 
 static CU_TestInfo tests[] = {
+    {"sasl ids must parse as kerberos names",
+     sasl_ids_must_parse_as_kerberos_names},
+    {"sasl acl matches exactly or sasl:super",
+     sasl_acl_matches_exactly_or_sasl_super},
     {"invalid acl lists are rejected", invalid_acl_lists_are_rejected},
     {"valid schemes are accepted", valid_schemes_are_accepted},
     {"auth expands to the callers authenticated ids",
