@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -14,10 +16,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include "proto/err.h"
 #include "proto/jute.h"
 #include "server/log.h"
 #include "server/server.h"
+#include "server/tls.h"
 #include "zab/zab.h"
 
 enum {
@@ -48,6 +55,15 @@ struct link {
     size_t out_sent;
     uint32_t events;
     struct link *next; /* all links */
+    /* sslQuorum: the frames go through TLS. OpenSSL may need to write to
+     * read or the reverse; plain links keep EPOLLIN and EPOLLOUT here. */
+    SSL *ssl;
+    bool handshaking;     /* no frames flow until it is done */
+    bool sniffed;         /* accepted: its first byte was looked at */
+    uint32_t read_wants;  /* the event the next read waits for */
+    uint32_t write_wants; /* ... and the next write */
+    int64_t deadline_ms;  /* the handshake is given up past this */
+    char addr[64];        /* the peer's address, for log lines */
 };
 
 struct member {
@@ -129,6 +145,8 @@ struct ensemble {
     int64_t looking_since_ms;
     uint64_t elections;
     int64_t last_election_ms; /* how long the last one took */
+    int64_t refused_log_ms;   /* refused links: next warning line at */
+    unsigned refused_quiet;   /* ... and how many since the last one */
 };
 
 /* --- helpers ------------------------------------------------------------ */
@@ -163,9 +181,16 @@ static void after_step(struct ensemble *e);
 
 static void link_want(struct link *l)
 {
-    uint32_t ev = EPOLLIN;
-    if (l->connecting || l->out_sent < l->out.len)
-        ev |= EPOLLOUT;
+    uint32_t ev;
+    if (l->connecting) {
+        ev = EPOLLIN | EPOLLOUT;
+    } else if (l->handshaking) {
+        ev = l->read_wants;
+    } else {
+        ev = EPOLLIN | l->read_wants;
+        if (l->out_sent < l->out.len)
+            ev |= l->write_wants;
+    }
     if (ev != l->events) {
         l->events = ev;
         server_watch(l->e->srv, &l->src, ev, false);
@@ -236,7 +261,7 @@ static void link_close(struct link *l, const char *why)
         m->link = NULL;
         m->retry_ms = server_mono_ms() + RETRY_MS;
     }
-    if (m)
+    if (m && was_up)
         log_info("ensemble: link down sid=%llu why=%s",
                  (unsigned long long)m->id, why);
     if (was_up && m) {
@@ -256,22 +281,208 @@ static void links_reap(struct ensemble *e)
             continue;
         }
         *pp = l->next;
+        SSL_free(l->ssl);
         buf_close(&l->in);
         buf_close(&l->out);
         free(l);
     }
 }
 
+/* --- TLS (sslQuorum) ------------------------------------------------------- */
+
+/* After an SSL call on l returned r <= 0: -1 with errno EAGAIN and *wants
+ * set when OpenSSL waits for the socket, 0 when the peer closed, -1 with
+ * another errno on a failure (the reason is in OpenSSL's error queue). */
+static ssize_t tls_status(struct link *l, int r, uint32_t *wants)
+{
+    int e = SSL_get_error(l->ssl, r);
+    switch (e) {
+    case SSL_ERROR_WANT_READ:
+        *wants = EPOLLIN;
+        errno = EAGAIN;
+        return -1;
+    case SSL_ERROR_WANT_WRITE:
+        *wants = EPOLLOUT;
+        errno = EAGAIN;
+        return -1;
+    case SSL_ERROR_ZERO_RETURN:
+        return 0;
+    default:
+        if (e != SSL_ERROR_SYSCALL || errno == 0 || errno == EAGAIN)
+            errno = EPROTO;
+        return -1;
+    }
+}
+
+/* Like recv(2) and send(2), through TLS when the link has it. */
+static ssize_t link_recv(struct link *l, void *p, size_t n)
+{
+    if (l->ssl == NULL)
+        return recv(l->src.fd, p, n, 0);
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_read(l->ssl, p, n > INT_MAX ? INT_MAX : (int)n);
+    if (r > 0) {
+        l->read_wants = EPOLLIN;
+        return r;
+    }
+    return tls_status(l, r, &l->read_wants);
+}
+
+/* An unfinished TLS write is retried with the same bytes at the head of
+ * l->out, which may have grown or moved (the context allows both). */
+static ssize_t link_send(struct link *l, const void *p, size_t n)
+{
+    if (l->ssl == NULL)
+        return send(l->src.fd, p, n, MSG_NOSIGNAL);
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_write(l->ssl, p, n > INT_MAX ? INT_MAX : (int)n);
+    if (r > 0) {
+        l->write_wants = EPOLLOUT;
+        return r;
+    }
+    if (tls_status(l, r, &l->write_wants) == 0)
+        errno = EPIPE;
+    return -1;
+}
+
+/* Who is at the other end, for a log line. */
+static const char *link_name(struct link *l, char *buf, size_t len)
+{
+    if (l->idx >= 0)
+        snprintf(buf, len, "sid=%llu peer=%s",
+                 (unsigned long long)l->e->m[l->idx].id, l->addr);
+    else
+        snprintf(buf, len, "peer=%s", l->addr);
+    return buf;
+}
+
+/* Closes a link that could not be set up, saying why: a warning line at
+ * most once a second (a misconfigured peer fails at every retry), debug
+ * lines for the rest. */
+static void link_refuse(struct link *l, const char *fmt, ...)
+{
+    struct ensemble *e = l->e;
+    char msg[512], name[128], more[64] = "";
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    link_name(l, name, sizeof name);
+    int64_t now = server_mono_ms();
+    if (now >= e->refused_log_ms) {
+        if (e->refused_quiet > 0)
+            snprintf(more, sizeof more, " (%u more since the last line)",
+                     e->refused_quiet);
+        log_warn("ensemble: peer link refused %s %s%s", name, msg, more);
+        e->refused_log_ms = now + 1000;
+        e->refused_quiet = 0;
+    } else {
+        log_debug("ensemble: peer link refused %s %s", name, msg);
+        e->refused_quiet++;
+    }
+    link_close(l, "refused");
+}
+
+static int64_t handshake_ms(const struct ensemble *e)
+{
+    int64_t t = (int64_t)e->zc.tick_ms * e->zc.sync_limit;
+    return t < 2000 ? 2000 : t;
+}
+
+/* Puts a new link under TLS: a dialed one verifies the peer's certificate
+ * against ssl.caFile, an accepted one requires one (whatever
+ * ssl.clientAuth says); both present ours. The context is the current
+ * srv->tls_ctx, so a SIGHUP reload applies to the next links. */
+static bool link_tls(struct link *l, bool dialed)
+{
+    l->ssl = SSL_new(l->e->srv->tls_ctx);
+    if (l->ssl == NULL || SSL_set_fd(l->ssl, l->src.fd) != 1) {
+        char why[256];
+        log_warn("ensemble: cannot start tls reason=%s",
+                 tls_last_error(why, sizeof why));
+        return false;
+    }
+    if (dialed) {
+        SSL_set_connect_state(l->ssl);
+        SSL_set_verify(l->ssl, SSL_VERIFY_PEER, NULL);
+    } else {
+        SSL_set_accept_state(l->ssl);
+        SSL_set_verify(l->ssl,
+                       SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                       NULL);
+    }
+    l->handshaking = true;
+    l->deadline_ms = server_mono_ms() + handshake_ms(l->e);
+    return true;
+}
+
+static void link_up(struct link *l, struct member *m);
+
+/* Advances the TLS handshake; true once frames can flow. A dialed link
+ * comes up here; an accepted one, as without TLS, with its HELLO. */
+static bool link_handshake(struct link *l)
+{
+    bool dialed = l->idx >= 0;
+    if (!dialed && !l->sniffed) {
+        uint8_t b;
+        if (recv(l->src.fd, &b, 1, MSG_PEEK) == 1) {
+            l->sniffed = true;
+            if (b != 0x16) { /* a TLS record starts with 0x16 (handshake) */
+                link_refuse(l, "reason=\"plaintext peer (sslQuorum=true "
+                               "here, every server needs it)\"");
+                return false;
+            }
+        }
+    }
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_do_handshake(l->ssl);
+    char name[128];
+    if (r == 1) {
+        l->handshaking = false;
+        l->read_wants = EPOLLIN;
+        log_info("ensemble: tls link %s %s version=%s cipher=%s",
+                 dialed ? "to" : "from", link_name(l, name, sizeof name),
+                 SSL_get_version(l->ssl), SSL_get_cipher_name(l->ssl));
+        if (dialed) {
+            link_up(l, &l->e->m[l->idx]);
+            link_flush(l); /* our HELLO, queued by dial() */
+        } else {
+            link_want(l);
+        }
+        return l->src.fd >= 0;
+    }
+    if (tls_status(l, r, &l->read_wants) < 0 && errno == EAGAIN) {
+        link_want(l);
+        return false;
+    }
+    char why[256];
+    bool queued = ERR_peek_last_error() != 0;
+    tls_last_error(why, sizeof why);
+    long v = SSL_get_verify_result(l->ssl);
+    link_refuse(l, "reason=\"tls handshake failed: %s\"%s%s%s",
+                queued ? why : "connection closed by the peer",
+                v != X509_V_OK ? " verify=\"" : "",
+                v != X509_V_OK ? X509_verify_cert_error_string(v) : "",
+                v != X509_V_OK ? "\"" : "");
+    return false;
+}
+
+/* --- links, continued -------------------------------------------------------- */
+
 static void link_flush(struct link *l)
 {
-    while (l->src.fd >= 0 && !l->connecting && l->out_sent < l->out.len) {
-        ssize_t n = send(l->src.fd, l->out.base + l->out_sent,
-                         l->out.len - l->out_sent, MSG_NOSIGNAL);
+    while (l->src.fd >= 0 && !l->connecting && !l->handshaking &&
+           l->out_sent < l->out.len) {
+        ssize_t n = link_send(l, l->out.base + l->out_sent,
+                              l->out.len - l->out_sent);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK)
-                link_close(l, "write failed");
+                link_close(l, l->ssl ? "tls write failed" : "write failed");
             break;
         }
         l->out_sent += (size_t)n;
@@ -313,6 +524,8 @@ static struct link *link_new(struct ensemble *e, int fd)
     l->idx = -1;
     l->src.fd = fd;
     l->src.on_event = on_link;
+    l->read_wants = EPOLLIN;
+    l->write_wants = EPOLLOUT;
     buf_init(&l->in, (size_t)UINT32_MAX + 64);
     buf_init(&l->out, SIZE_MAX);
     l->next = e->links;
@@ -348,8 +561,14 @@ static void dial(struct ensemble *e, struct member *m, int64_t now)
     struct link *l = link_new(e, fd);
     if (l == NULL)
         return;
+    if (e->srv->cfg->ssl_quorum && !link_tls(l, true)) {
+        close(fd);
+        l->src.fd = -1; /* reaped */
+        return;
+    }
     l->idx = (int)(m - e->m);
     l->connecting = true;
+    snprintf(l->addr, sizeof l->addr, "%s:%d", m->host, m->port);
     m->link = l;
     uint8_t h[HELLO_LEN - 1];
     memcpy(h, "CZAB", 4);
@@ -368,12 +587,24 @@ static void on_peer_accept(struct server *srv, struct source *src,
     (void)events;
     struct ensemble *e = srv->ens;
     for (int i = 0; i < 16; i++) {
-        int fd = accept4(src->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int fd = accept4(src->fd, (struct sockaddr *)&ss, &sl,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return;
         struct link *l = link_new(e, fd);
         if (l == NULL)
             continue;
+        char host[NI_MAXHOST] = "?", serv[NI_MAXSERV] = "?";
+        getnameinfo((struct sockaddr *)&ss, sl, host, sizeof host, serv,
+                    sizeof serv, NI_NUMERICHOST | NI_NUMERICSERV);
+        snprintf(l->addr, sizeof l->addr, "%s:%s", host, serv);
+        if (e->srv->cfg->ssl_quorum && !link_tls(l, false)) {
+            close(fd);
+            l->src.fd = -1; /* reaped */
+            continue;
+        }
         l->events = EPOLLIN;
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &l->src};
         epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev);
@@ -385,18 +616,28 @@ static void handle_frame(struct link *l, uint8_t type, const uint8_t *p,
 
 static void link_read(struct link *l)
 {
-    for (int rounds = 0; rounds < 64 && l->src.fd >= 0; rounds++) {
+    /* epoll reports the socket again, but not what OpenSSL holds */
+    for (int rounds = 0;
+         (rounds < 64 || (l->ssl && SSL_has_pending(l->ssl))) &&
+         l->src.fd >= 0;
+         rounds++) {
         if (buf_reserve(&l->in, 1 << 16) != 0) {
             link_close(l, "input too large");
             return;
         }
-        ssize_t n = recv(l->src.fd, l->in.base + l->in.len,
-                         l->in.cap - l->in.len, 0);
+        ssize_t n = link_recv(l, l->in.base + l->in.len,
+                              l->in.cap - l->in.len);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                link_close(l, "read failed");
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                char why[300], err[256];
+                snprintf(why, sizeof why, "tls read failed: %s",
+                         tls_last_error(err, sizeof err));
+                link_close(l, l->ssl ? why : "read failed");
+            } else if (l->ssl) {
+                link_want(l); /* OpenSSL may wait for writability */
+            }
             return;
         }
         if (n == 0) {
@@ -404,6 +645,12 @@ static void link_read(struct link *l)
             return;
         }
         l->in.len += (size_t)n;
+        if (l->ssl == NULL && l->idx < 0 && l->in.base[0] == 0x16) {
+            /* a TLS record where a HELLO frame (00 00 00 11 01) belongs */
+            link_refuse(l, "reason=\"peer speaks TLS (sslQuorum=true "
+                           "there, not here)\"");
+            return;
+        }
         size_t off = 0;
         while (l->src.fd >= 0 && l->in.len - off >= 4) {
             uint32_t len = jute_be32(l->in.base + off);
@@ -434,7 +681,9 @@ static void on_link(struct server *srv, struct source *src, uint32_t events)
 {
     (void)srv;
     struct link *l = (struct link *)src;
-    if (l->connecting && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+    if (l->connecting) {
+        if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+            return;
         int err = 0;
         socklen_t sl = sizeof err;
         getsockopt(l->src.fd, SOL_SOCKET, SO_ERROR, &err, &sl);
@@ -449,13 +698,24 @@ static void on_link(struct server *srv, struct source *src, uint32_t events)
             return;
         }
         l->connecting = false;
-        link_up(l, &l->e->m[l->idx]);
-        link_flush(l);
-        if (l->src.fd < 0)
-            return;
-    } else if (events & EPOLLOUT) {
-        link_flush(l);
+        if (l->ssl == NULL) {
+            link_up(l, &l->e->m[l->idx]);
+            link_flush(l);
+            if (l->src.fd < 0)
+                return;
+            events &= ~(uint32_t)EPOLLOUT; /* just flushed */
+        } /* with TLS, the handshake starts below */
     }
+    if (l->ssl) {
+        if (l->handshaking && !link_handshake(l))
+            return;
+        /* OpenSSL may write to read or read to write: try both ways */
+        events |= EPOLLIN;
+        if (l->out_sent < l->out.len)
+            events |= EPOLLOUT;
+    }
+    if (events & EPOLLOUT)
+        link_flush(l);
     if (l->src.fd >= 0 && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
         link_read(l);
 }
@@ -1171,6 +1431,9 @@ void ensemble_tick(struct ensemble *e, int64_t now)
         send_touches(e);
         e->next_touch_ms = now + e->zc.tick_ms / 2;
     }
+    for (struct link *l = e->links; l; l = l->next)
+        if (l->src.fd >= 0 && l->handshaking && now >= l->deadline_ms)
+            link_refuse(l, "reason=\"tls handshake timed out\"");
     links_reap(e);
 }
 
@@ -1309,6 +1572,29 @@ static int listen_peers(struct ensemble *e)
     return 0;
 }
 
+/* sslQuorum: peer links use the ssl.* context, made here when no TLS
+ * listener made it (server_close frees it, SIGHUP replaces it). */
+static int quorum_tls(struct ensemble *e)
+{
+    struct server *srv = e->srv;
+    const struct coord_config *cfg = srv->cfg;
+    if (cfg->ssl_ca_file == NULL && cfg->ssl_trust_store == NULL) {
+        log_error("ensemble: sslQuorum=true needs ssl.caFile, the CA that "
+                  "every server's certificate chains to");
+        return COORD_EINVAL;
+    }
+    if (srv->tls_ctx != NULL)
+        return 0;
+    char err[512];
+    srv->tls_ctx = tls_ctx_new(cfg, err, sizeof err);
+    if (srv->tls_ctx == NULL) {
+        log_error("ensemble: cannot set up TLS for the peer links err=\"%s\"",
+                  err);
+        return COORD_EINVAL;
+    }
+    return 0;
+}
+
 int ensemble_start(struct ensemble *e)
 {
     struct server *srv = e->srv;
@@ -1330,14 +1616,17 @@ int ensemble_start(struct ensemble *e)
     }
     e->started = true;
     e->durable = store_last_appended(srv->store);
+    if (srv->cfg->ssl_quorum && (rc = quorum_tls(e)) != 0)
+        return rc;
     rc = listen_peers(e);
     if (rc != 0)
         return rc;
     e->looking_since_ms = server_mono_ms();
     e->role = -1;
     log_info("ensemble: started sid=%llu members=%zu peerPort=%d "
-             "acceptedEpoch=%u currentEpoch=%u zxid=0x%llx",
+             "sslQuorum=%s acceptedEpoch=%u currentEpoch=%u zxid=0x%llx",
              (unsigned long long)e->zc.my_id, e->n, e->m[e->me].port,
+             srv->cfg->ssl_quorum ? "true" : "false",
              e->accepted_epoch, e->current_epoch,
              (unsigned long long)tree_last_zxid(srv->tree));
     ensemble_tick(e, server_mono_ms());
