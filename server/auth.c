@@ -1,9 +1,11 @@
-/* Connection identities: the automatic ip id, digest auth, super, whoAmI. */
+/* Connection identities: the automatic ip id, digest auth, super, sasl,
+ * whoAmI. */
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <string.h>
 
 #include "proto/err.h"
+#include "server/sasl.h"
 #include "server/server.h"
 
 int auth_digest(const char *cred, size_t len, char *out, size_t outlen)
@@ -54,6 +56,11 @@ int auth_init_conn(struct conn *c)
 int auth_add_x509(struct conn *c, const char *subject)
 {
     return add_id(c, "x509", subject);
+}
+
+int auth_add_sasl(struct conn *c, const char *user)
+{
+    return add_id(c, "sasl", user);
 }
 
 int auth_add(struct conn *c, struct jute_str scheme, struct jute_str auth)

@@ -17,4 +17,7 @@ struct sasl_state; /* an exchange in progress, hung on its connection */
  */
 int sasl_step(struct conn *c, struct jute_str body, struct buf *out);
 
+/* auth.c: adds sasl:<user> to c's ids (once); 0 or a code. */
+int auth_add_sasl(struct conn *c, const char *user);
+
 #endif
