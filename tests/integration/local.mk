@@ -29,4 +29,5 @@ EXTRA_DIST += tests/integration/test_ensemble.py
 EXTRA_DIST += tests/integration/test_rest_acl.py
 EXTRA_DIST += tests/integration/test_rest_admin.py
 EXTRA_DIST += tests/integration/test_rest_limits.py
+EXTRA_DIST += tests/integration/test_ensemble_tls.py
 EXTRA_DIST += tests/integration/test_sasl.py
