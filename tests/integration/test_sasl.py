@@ -6,6 +6,8 @@ connection closing after a failure, malformed and abandoned exchanges.
 coordd only: ZooKeeper would need a JAAS file for the same users.
 """
 
+import hashlib
+import re
 import socket
 import unittest
 
@@ -45,6 +47,21 @@ def raw_sasl(raw, user, password, mechanism="DIGEST-MD5"):
         if err:
             return err, zxids
         challenge = r.buffer()
+
+
+def digest_md5_response(challenge, user, password, authzid):
+    """RFC 2831 by hand: pure-sasl cannot send an authzid."""
+    fields = dict(re.findall(rb'([a-z-]+)="?([^",]*)"?', challenge))
+    realm, nonce = fields[b"realm"], fields[b"nonce"]
+    cnonce, nc, uri = b"Y29vcmRjbm9uY2U", b"00000001", b"zookeeper/zk-sasl-md5"
+    md5 = hashlib.md5
+    ha1 = md5(md5(b"%s:%s:%s" % (user, realm, password)).digest()
+              + b":%s:%s:%s" % (nonce, cnonce, authzid)).hexdigest().encode()
+    ha2 = md5(b"AUTHENTICATE:" + uri).hexdigest().encode()
+    resp = md5(b":".join([ha1, nonce, nc, cnonce, b"auth", ha2])).hexdigest()
+    return (b'charset=utf-8,username="%s",realm="%s",nonce="%s",nc=%s,'
+            b'cnonce="%s",digest-uri="%s",response=%s,qop=auth,authzid="%s"'
+            % (user, realm, nonce, nc, cnonce, uri, resp.encode(), authzid))
 
 
 def whoami(raw):
@@ -134,6 +151,27 @@ class Sasl(ServerTestCase):
         self.assertEqual(err, 0)
         self.assertEqual(whoami(raw), [("ip", "127.0.0.1"), ("sasl", "bob"),
                                        ("sasl", "carol")])
+
+    def test_an_authorization_id_is_accepted_and_ignored(self):
+        # as ZooKeeper's SaslServerCallbackHandler: the identity is the
+        # authenticated user, whatever authzid the client names
+        raw = self.raw()
+        xid = raw.send(OP["sasl"], W().buffer(b"").bytes())
+        _, _, err, r = raw.read_reply(xid)
+        self.assertEqual(err, 0)
+        resp = digest_md5_response(r.buffer(), b"bob", USERS["bob"].encode(),
+                                   b"carol")
+        err, _, r = raw.request(OP["sasl"], W().buffer(resp).bytes())
+        self.assertEqual(err, 0)
+        self.assertTrue(r.buffer().startswith(b"rspauth="))
+        self.assertEqual(whoami(raw), [("ip", "127.0.0.1"), ("sasl", "bob")])
+        # the same by hand with a wrong password fails: the helper is right
+        raw = self.raw()
+        xid = raw.send(OP["sasl"], W().buffer(b"").bytes())
+        resp = digest_md5_response(raw.read_reply(xid)[3].buffer(), b"bob",
+                                   b"wrong", b"carol")
+        self.assertEqual(raw.request(OP["sasl"], W().buffer(resp).bytes())[0],
+                         AUTH_FAILED)
 
     def test_wrong_password_answers_auth_failed_and_closes(self):
         raw = self.raw()
