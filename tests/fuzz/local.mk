@@ -229,3 +229,50 @@ EXTRA_DIST += \
 	tests/fuzz/corpus/zab_wire/proposal \
 	tests/fuzz/corpus/zab_wire/proposal-length-lies \
 	tests/fuzz/corpus/zab_wire/truncated-header
+
+# --- zab_engine: one engine fed peers' messages, ticks and durability ---
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_zab_engine
+tests_fuzz_fuzz_zab_engine_SOURCES = tests/fuzz/fuzz_zab_engine.c
+tests_fuzz_fuzz_zab_engine_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_zab_engine_LDADD = zab/libzab.la proto/libproto.la
+else
+check_PROGRAMS += tests/fuzz/replay_zab_engine
+TESTS += tests/fuzz/replay_zab_engine
+tests_fuzz_replay_zab_engine_SOURCES = tests/fuzz/fuzz.h tests/fuzz/replay.c \
+	tests/fuzz/fuzz_zab_engine.c
+tests_fuzz_replay_zab_engine_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_CORPUS='"tests/fuzz/corpus/zab_engine"'
+tests_fuzz_replay_zab_engine_LDADD = zab/libzab.la proto/libproto.la
+endif
+EXTRA_DIST += \
+	tests/fuzz/corpus/zab_engine/found-0c96a1150799 \
+	tests/fuzz/corpus/zab_engine/found-124388f2cfe1 \
+	tests/fuzz/corpus/zab_engine/found-14d015e9550d \
+	tests/fuzz/corpus/zab_engine/found-186f855268c4 \
+	tests/fuzz/corpus/zab_engine/found-28c31bbe51fd \
+	tests/fuzz/corpus/zab_engine/found-2e513f75ce01 \
+	tests/fuzz/corpus/zab_engine/found-34e056021d48 \
+	tests/fuzz/corpus/zab_engine/found-37a79602ca3e \
+	tests/fuzz/corpus/zab_engine/found-45db201bfb22 \
+	tests/fuzz/corpus/zab_engine/found-55b8ed39a966 \
+	tests/fuzz/corpus/zab_engine/found-6bd04e42d0f7 \
+	tests/fuzz/corpus/zab_engine/found-713e50bf5d7e \
+	tests/fuzz/corpus/zab_engine/found-770f8cd16d9e \
+	tests/fuzz/corpus/zab_engine/found-9683238433de \
+	tests/fuzz/corpus/zab_engine/found-9c3f294ac9cc \
+	tests/fuzz/corpus/zab_engine/found-9d634225747e \
+	tests/fuzz/corpus/zab_engine/found-9f2da77d500f \
+	tests/fuzz/corpus/zab_engine/found-ae0a0b84666b \
+	tests/fuzz/corpus/zab_engine/found-b10256756fd4 \
+	tests/fuzz/corpus/zab_engine/found-bc7a6f384939 \
+	tests/fuzz/corpus/zab_engine/found-c778d6f8c580 \
+	tests/fuzz/corpus/zab_engine/found-d48816661f9d \
+	tests/fuzz/corpus/zab_engine/found-e3b7ea0171c7 \
+	tests/fuzz/corpus/zab_engine/found-e72e8f46443f \
+	tests/fuzz/corpus/zab_engine/random-0 \
+	tests/fuzz/corpus/zab_engine/random-1 \
+	tests/fuzz/corpus/zab_engine/random-2 \
+	tests/fuzz/corpus/zab_engine/random-3 \
+	tests/fuzz/corpus/zab_engine/random-4 \
+	tests/fuzz/corpus/zab_engine/random-5
