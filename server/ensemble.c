@@ -1727,7 +1727,19 @@ void ensemble_mntr(const struct ensemble *e, struct buf *out)
     buf_printf(out, "zk_last_election_ms\t%lld\n",
                (long long)e->last_election_ms);
     if (zab_role(&e->z) == ZAB_LEADING) {
-        buf_printf(out, "zk_followers\t%zu\n", up);
-        buf_printf(out, "zk_pending_syncs\t0\n");
+        unsigned synced;
+        unsigned learners = zab_learners(&e->z, &synced);
+        buf_printf(out, "zk_learners\t%u\n", learners);
+        buf_printf(out, "zk_followers\t%u\n", learners);
+        buf_printf(out, "zk_synced_followers\t%u\n", synced);
+        buf_printf(out, "zk_pending_syncs\t%u\n", learners - synced);
     }
+}
+
+const char *ensemble_phase(const struct ensemble *e)
+{
+    static const char *names[] = {"election", "discovery", "synchronization",
+                                  "broadcast"};
+    int p = zab_phase(&e->z);
+    return p >= 0 && p < 4 ? names[p] : "election";
 }

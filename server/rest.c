@@ -21,6 +21,7 @@
 
 #include "proto/err.h"
 #include "proto/path.h"
+#include "server/ensemble.h"
 #include "proto/records.h"
 #include "server/log.h"
 #include "server/server.h"
@@ -1959,13 +1960,22 @@ static enum MHD_Result command(struct hreq *hr, const char *name)
     char zx[32];
     snprintf(zx, sizeof zx, "0x%" PRIx64, (uint64_t)server_last_zxid(srv));
     if (word == NULL) {
+        struct ensemble *ens = srv->ens;
         if (strcmp(name, "leader") == 0 || strcmp(name, "lead") == 0) {
-            json_object_set_new(o, "is_leader", json_false());
-            json_object_set_new(o, "leader_id", json_null());
+            int64_t lid = ens && server_serving(srv) ? ensemble_leader_id(ens)
+                                                     : 0;
+            json_object_set_new(o, "is_leader",
+                                json_boolean(ens && server_serving(srv) &&
+                                             ensemble_leading(ens)));
+            json_object_set_new(o, "leader_id",
+                                lid ? json_integer(lid) : json_null());
             json_object_set_new(o, "leader_ip", json_null());
         } else if (strcmp(name, "zabstate") == 0) {
-            json_object_set_new(o, "voting", json_false());
-            json_object_set_new(o, "zabstate", json_string("standalone"));
+            /* AdminServer's names: the Zab phase this server is in */
+            json_object_set_new(o, "voting", json_boolean(ens != NULL));
+            json_object_set_new(o, "zabstate",
+                                json_string(ens ? ensemble_phase(ens)
+                                                : "standalone"));
         } else if (strcmp(name, "last_snapshot") == 0) {
             int64_t z = store_last_snapshot(srv->store);
             snprintf(zx, sizeof zx, "0x%" PRIx64, (uint64_t)z);
@@ -1988,7 +1998,7 @@ static enum MHD_Result command(struct hreq *hr, const char *name)
     } else if (strcmp(word, "ruok") == 0) {
         /* nothing more: the answer is that there was one */
     } else if (strcmp(word, "isro") == 0) {
-        json_object_set_new(o, "read_only", json_false());
+        json_object_set_new(o, "read_only", json_boolean(server_readonly(srv)));
     } else {
         struct buf text;
         buf_init(&text, (size_t)1 << 28);
@@ -2106,10 +2116,20 @@ static enum MHD_Result route(struct hreq *hr, const char *url,
         return command(hr, url + 10);
     if (strcmp(url, "/metrics") == 0)
         return metrics(hr);
-    if (strcmp(url, "/health") == 0)
+    if (strcmp(url, "/health") == 0) {
+        /* 200 only while this server serves with a quorum */
+        struct server *srv = hr->rest->srv;
+        const char *mode = srv->ens ? ensemble_mode(srv->ens) : "standalone";
+        if (!server_serving(srv))
+            return send_json(hr, MHD_HTTP_SERVICE_UNAVAILABLE,
+                             json_pack("{s:s, s:s}", "status",
+                                       server_readonly(srv) ? "read-only"
+                                                            : "no quorum",
+                                       "mode", mode));
         return send_json(hr, MHD_HTTP_OK,
                          json_pack("{s:s, s:s}", "status", "serving", "mode",
-                                   "standalone"));
+                                   mode));
+    }
     return send_error_status(hr, MHD_HTTP_NOT_FOUND, COORD_EUNIMPLEMENTED,
                              "no such endpoint");
 }

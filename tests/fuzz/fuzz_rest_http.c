@@ -14,6 +14,7 @@
 #include "proto/records.h"
 #include "server/log.h"
 #include "server/rest.h"
+#include "server/ensemble.h"
 #include "server/server.h"
 #include "tests/fuzz/fuzz.h"
 
@@ -50,6 +51,13 @@ int64_t server_wall_ms(void) { return 1700000000000; }
 int64_t server_mono_ms(void) { return 1000000; }
 int64_t server_mono_us(void) { return 1000000000; }
 int64_t server_last_zxid(const struct server *s) { return tree_last_zxid(s->tree); }
+/* standalone: the ensemble accessors are never reached (srv->ens is NULL) */
+bool server_serving(const struct server *s) { (void)s; return true; }
+bool server_readonly(const struct server *s) { (void)s; return false; }
+bool ensemble_leading(const struct ensemble *e) { (void)e; return false; }
+int64_t ensemble_leader_id(const struct ensemble *e) { (void)e; return 0; }
+const char *ensemble_mode(const struct ensemble *e) { (void)e; return "?"; }
+const char *ensemble_phase(const struct ensemble *e) { (void)e; return "?"; }
 void server_watch(struct server *s, struct source *src, uint32_t ev, bool add)
 {
     (void)s, (void)src, (void)ev, (void)add;

@@ -120,6 +120,13 @@ class TestBasics(EnsembleCase):
     def test_writes_through_every_server_reach_all(self):
         ens = self.ensemble(n=3)
         self.assertEqual(len(ens.leaders()), 1, ens.modes())
+        mntr = dict(line.split("\t", 1) for line in harness.four_letter(
+            ens.members[ens.leader()].port, "mntr").splitlines() if "\t" in line)
+        self.assertEqual(mntr["zk_server_state"], "leader")
+        self.assertTrue(wait_until(lambda: dict(
+            line.split("\t", 1) for line in harness.four_letter(
+                ens.members[ens.leader()].port, "mntr").splitlines()
+            if "\t" in line).get("zk_synced_followers") == "2", timeout=10))
         clients = [ens.client(i) for i in range(3)]
         for k in range(60):
             clients[k % 3].create("/w%02d" % k, b"v%d" % k)
@@ -231,6 +238,18 @@ class TestFaults(EnsembleCase):
         load = WriteLoad(ens, threads=4, max_ops=600, max_seconds=40).start()
         wait_until(lambda: load.count() > 150, timeout=20)
         old = ens.leader()
+        # a client on the leader keeps its session (and ephemeral) across
+        from kazoo.client import KazooClient
+        from kazoo.protocol.states import KazooState
+        mover = KazooClient(hosts=ens.connect_string([old] + ens.others(old)),
+                            timeout=6.0, randomize_hosts=False)
+        mover.start(timeout=15)
+        self.addCleanup(mover.close)
+        self.addCleanup(mover.stop)
+        mover.create("/mover", b"", ephemeral=True)
+        sid = mover.client_id[0]
+        states = []
+        mover.add_listener(states.append)
         t0 = time.monotonic()
         ens.kill9(old)
         new = ens.wait_for_leader(among=ens.others(old), timeout=30)
@@ -239,6 +258,11 @@ class TestFaults(EnsembleCase):
         print("\n3 servers: leader killed -> new leader in %.3f s, first write in %.3f s"
               % (elected, failover))
         self.assertNotEqual(new, old)
+        self.assertTrue(wait_until(lambda: mover.state == KazooState.CONNECTED
+                                   and KazooState.SUSPENDED in states, timeout=20), states)
+        self.assertNotIn(KazooState.LOST, states)
+        self.assertEqual(mover.client_id[0], sid)
+        self.assertIsNotNone(mover.exists("/mover"))
         wait_until(lambda: load.count() > 400, timeout=20)
         ens.start_server(old)
         load.join()
@@ -428,6 +452,50 @@ class TestReadOnlyMode(EnsembleCase):
         c = ens.client(survivor)
         c.create("/ro2", b"after")
         ens.assert_same_dumps()
+
+
+@unittest.skipIf(IS_ZK, "coordd's REST gateway")
+class TestRestOnEnsemble(unittest.TestCase):
+    def test_gateway_on_every_member(self):
+        from test_rest import Http
+        ens = Ensemble(n=3)
+        self.addCleanup(ens.cleanup)
+        for m in ens.members:
+            m.extra_cfg["httpPort"] = str(harness.free_port())
+        ens.start()
+        https = [Http(int(m.extra_cfg["httpPort"])) for m in ens.members]
+        for h in https:
+            st, _, doc = h.get("/health")
+            self.assertEqual(st, 200, doc)
+        lead = ens.leader()
+        f = [i for i in range(3) if i != lead]
+        # a write through a follower's gateway is forwarded and committed
+        st, _, doc = https[f[0]].post("/v1/znodes/viahttp", {"data": "x"})
+        self.assertEqual(st, 201, doc)
+        st, _, doc = https[lead].get("/commands/leader")
+        self.assertTrue(doc["is_leader"], doc)
+        st, _, doc = https[f[1]].get("/commands/zabstate")
+        self.assertEqual(doc["zabstate"], "broadcast", doc)
+        # an HTTP session on a follower: its ephemeral goes everywhere with it
+        st, _, doc = https[f[1]].post("/v1/sessions", {"timeout": 4000})
+        self.assertEqual(st, 201, doc)
+        cred = doc["session"]
+        st, _, doc = https[f[1]].post("/v1/znodes/httpeph", {"ephemeral": True,
+                                                            "session": cred})
+        self.assertEqual(st, 201, doc)
+        k = ens.client(f[0])
+        k.sync("/")
+        gone = threading.Event()
+        self.assertIsNotNone(k.exists("/httpeph", watch=lambda ev: gone.set()))
+        st, _, doc = https[f[1]].delete("/v1/sessions/" + cred)
+        self.assertIn(st, (200, 204), doc)
+        self.assertTrue(gone.wait(10), "kazoo on another server saw no NodeDeleted")
+        ens.assert_same_dumps()
+        # without a quorum the survivor's /health says so
+        for i in f:
+            ens.kill9(i)
+        self.assertTrue(wait_until(lambda: https[lead].get("/health")[0] == 503,
+                                   timeout=20))
 
 
 @unittest.skipIf(IS_ZK, "coordd's own messages")
