@@ -63,6 +63,21 @@ int auth_add_sasl(struct conn *c, const char *user)
     return add_id(c, "sasl", user);
 }
 
+bool auth_has_scheme(const struct conn *c, const char *scheme)
+{
+    struct jute_str s = jute_cstr(scheme);
+    int32_t count = (int32_t)jute_be32(c->ids.base);
+    struct jute_r r;
+    jute_r_init(&r, c->ids.base + 4, c->ids.len - 4);
+    for (int32_t k = 0; k < count; k++) {
+        struct jute_str ks = jute_get_str(&r);
+        jute_get_str(&r);
+        if (jute_str_eq(ks, s))
+            return true;
+    }
+    return false;
+}
+
 int auth_add(struct conn *c, struct jute_str scheme, struct jute_str auth)
 {
     if (jute_str_eq(scheme, jute_cstr("ip")))

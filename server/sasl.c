@@ -9,7 +9,10 @@
  * configured for, and the client starts with an empty token for a
  * server-first mechanism (DIGEST-MD5) or its initial response otherwise.
  * So an empty first token starts DIGEST-MD5 and anything else fails (GSSAPI
- * is not implemented yet).
+ * is not implemented yet). ZooKeeper's DIGEST-MD5 ignores an initial
+ * response and sends its challenge, which leaves a PLAIN client (kazoo)
+ * connected without the identity and without an error; failing at once
+ * is clearer.
  */
 #include "server/sasl.h"
 
@@ -320,6 +323,10 @@ int sasl_step(struct conn *c, struct jute_str body, struct buf *out)
     unsigned out_len = 0;
     int rc;
     if (c->sasl == NULL) {
+        /* ZooKeeper's SaslServer, once complete, fails any further step */
+        if (auth_has_scheme(c, "sasl"))
+            return fail(c, "already authenticated (one exchange per "
+                           "connection)");
         if (cfg->n_sasl_users == 0)
             return fail(c, "no mechanism configured (sasl.digest.users)");
         /* a client-first mechanism (GSSAPI, PLAIN...) */

@@ -3,6 +3,8 @@
 #ifndef COORD_SERVER_SASL_H
 #define COORD_SERVER_SASL_H
 
+#include <stdbool.h>
+
 #include "proto/buf.h"
 #include "proto/jute.h"
 
@@ -19,5 +21,7 @@ int sasl_step(struct conn *c, struct jute_str body, struct buf *out);
 
 /* auth.c: adds sasl:<user> to c's ids (once); 0 or a code. */
 int auth_add_sasl(struct conn *c, const char *user);
+/* auth.c: whether c holds an id of that scheme. */
+bool auth_has_scheme(const struct conn *c, const char *scheme);
 
 #endif
