@@ -303,6 +303,19 @@ if awk -v p="$prewarm" 'BEGIN {exit !(p > 0)}'; then
     done
 fi
 
+# settle NAME WHAT: before a case, wait (at most 90 s) until all three
+# servers serve again; a wait of a second or more is a result line of its own.
+settle() {
+    local name=$1 what=$2 t0 t1
+    t0=$(date +%s%N)
+    wait_ensemble "$name" 90 >/dev/null || log "$name: not all servers serve before $what"
+    t1=$(date +%s%N)
+    if [ $(( (t1 - t0) / 1000000 )) -ge 1000 ]; then
+        echo "server=$name op=settle before=$what ms=$(( (t1 - t0) / 1000000 ))" |
+            tee -a "$results" >&2
+    fi
+}
+
 # Interleaved cases; the ensemble that goes first alternates.
 case_no=0
 for op in $ops; do
@@ -314,6 +327,7 @@ for op in $ops; do
                 order=("${order[1]}" "${order[0]}")
             fi
             for s in "${order[@]}"; do
+                settle "$s" "$op/$c/$k"
                 bench "$s" --op "$op" --clients "$c" --outstanding "$k" \
                     --duration "$duration" --warmup "$warmup" --prefix "/b$case_no-$s"
             done
@@ -402,6 +416,10 @@ function median(list,   a, k, i, j, t) {
 }
 {
     server = kv($0, "server"); op = kv($0, "op")
+    if (op == "settle") {
+        settles = settles "\n- " server ": " kv($0, "ms") " ms before " kv($0, "before")
+        next
+    }
     if (op == "write-probe") {
         ms = kv($0, "ms")
         fo_all[server] = fo_all[server] (fo_all[server] == "" ? "" : ", ") ms
@@ -445,6 +463,11 @@ END {
     c = median(fo["coordd"]); z = median(fo["zk"])
     print "| median ms | " cell(c) " | " cell(z) " | " ratio(c, z) " |"
     print "| every round, ms | " cell(fo_all["coordd"]) " | " cell(fo_all["zk"]) " | |"
+    if (settles != "") {
+        print ""
+        print "Waits of a second or more, before a case, until all three servers served:"
+        print substr(settles, 2)
+    }
 }' "$results"
 echo
 echo "Raw result lines:"
