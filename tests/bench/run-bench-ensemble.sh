@@ -274,6 +274,8 @@ bench() {
     out=$(timeout -k 5 "$limit" "$bench_bin" --hosts "$(hosts_of "$name")" \
         --label "$name" --server-pid "$(pids_of "$name")" "$@")
     rc=$?
+    # A non-zero exit with a result line: sessions were lost in the window.
+    [ $rc = 0 ] || out=${out:+$out exit=$rc}
     [ -n "$out" ] && echo "$out" | tee -a "$results" >&2
     [ $rc = 0 ] || log "$name: coord-bench exited $rc for: $*"
     return $rc
@@ -433,6 +435,7 @@ function median(list,   a, k, i, j, t) {
     r[server, key, "p99"] = num(kv($0, "p99_us"), "%.0f")
     r[server, key, "cpu"] = kv($0, "cpu_us_per_op")
     r[server, key, "err"] = kv($0, "errors")
+    r[server, key, "exit"] = kv($0, "exit")
 }
 END {
     print ""
@@ -453,6 +456,11 @@ END {
         line = line " |"
         if (r["coordd", k, "err"] + 0 > 0 || r["zk", k, "err"] + 0 > 0)
             line = line " errors: " r["coordd", k, "err"] " / " r["zk", k, "err"]
+        for (j = 1; j <= 2; j++) {
+            s = j == 1 ? "coordd" : "zk"
+            if (r[s, k, "exit"] != "")
+                line = line " " s ": coord-bench exited " r[s, k, "exit"] " (lost sessions?)"
+        }
         print line
     }
     print ""
