@@ -127,11 +127,12 @@ struct ensemble {
     /* persist requests, oldest first */
     struct pend *pq;
     size_t pq_head, pq_n, pq_cap;
+    size_t pq_issued; /* the first pq_issued are appends the store has */
     int64_t durable;
 
     bool in_step;
     struct deferred *defer;
-    size_t n_defer, cap_defer;
+    size_t defer_head, n_defer, cap_defer; /* defer[head..n) wait */
 
     struct work *work_head, *work_tail;
     struct fwd *fwd_head, *fwd_tail;
@@ -220,7 +221,11 @@ static void send_frame(struct ensemble *e, zab_sid to, uint8_t type,
         link_close(l, "out of memory");
         return;
     }
-    link_flush(l);
+    /* Written at the end of the loop turn (ensemble_flush), so a turn's
+     * proposals, commits and answers to one peer share a send; a large
+     * backlog goes at once. */
+    if (l->out.len - l->out_sent >= (256u << 10))
+        link_flush(l);
 }
 
 static void send_tag(struct ensemble *e, zab_sid to, uint8_t type,
@@ -724,6 +729,14 @@ static void on_link(struct server *srv, struct source *src, uint32_t events)
 
 static void defer_event(struct ensemble *e, int type, zab_zxid zxid)
 {
+    if (e->defer_head > 0 && e->defer_head == e->n_defer)
+        e->defer_head = e->n_defer = 0;
+    if (e->n_defer == e->cap_defer && e->defer_head > 0) {
+        memmove(e->defer, e->defer + e->defer_head,
+                (e->n_defer - e->defer_head) * sizeof *e->defer);
+        e->n_defer -= e->defer_head;
+        e->defer_head = 0;
+    }
     if (e->n_defer == e->cap_defer) {
         size_t cap = e->cap_defer ? e->cap_defer * 2 : 16;
         struct deferred *d = realloc(e->defer, cap * sizeof *d);
@@ -772,19 +785,21 @@ static void pq_advance(struct ensemble *e)
     while (e->pq_n > 0 && e->srv->running) {
         struct pend *p = &e->pq[e->pq_head];
         if (p->kind == ZAB_PERSIST_APPEND) {
-            /* The run of appends at the head may all go to the store. */
-            for (size_t i = 0; i < e->pq_n; i++) {
-                struct pend *q = &e->pq[e->pq_head + i];
-                if (q->kind != ZAB_PERSIST_APPEND)
-                    break;
-                if (!q->issued && !issue(e, q))
+            /* The run of appends at the head may all go to the store
+             * (each is issued once: issued ones are a prefix). */
+            while (e->pq_issued < e->pq_n &&
+                   e->pq[e->pq_head + e->pq_issued].kind ==
+                       ZAB_PERSIST_APPEND) {
+                if (!issue(e, &e->pq[e->pq_head + e->pq_issued]))
                     return;
+                e->pq_issued++;
             }
             if ((int64_t)p->zxid > e->durable)
                 return;
             zab_zxid z = p->zxid;
             e->pq_head++;
             e->pq_n--;
+            e->pq_issued--;
             /* one report covers a run of appends */
             if (e->pq_n == 0 || e->pq[e->pq_head].kind != ZAB_PERSIST_APPEND ||
                 (int64_t)e->pq[e->pq_head].zxid > e->durable)
@@ -844,10 +859,7 @@ static void pq_push(struct ensemble *e, const struct zab_persist *p)
     *q = (struct pend){.kind = p->kind, .zxid = p->zxid, .epoch = p->epoch};
     /* An append goes to the store at once when nothing but appends is
      * ahead of it; otherwise it waits, with its own copy. */
-    bool direct = p->kind == ZAB_PERSIST_APPEND;
-    for (size_t i = 0; direct && i < e->pq_n; i++)
-        if (!e->pq[e->pq_head + i].issued)
-            direct = false;
+    bool direct = p->kind == ZAB_PERSIST_APPEND && e->pq_issued == e->pq_n;
     e->pq_n++;
     if (p->kind != ZAB_PERSIST_APPEND)
         return;
@@ -868,6 +880,7 @@ static void pq_push(struct ensemble *e, const struct zab_persist *p)
         }
         e->srv->log_bytes_since_snap += p->len + 16;
         q->issued = true;
+        e->pq_issued++;
         return;
     }
     q->data = malloc(p->len ? p->len : 1);
@@ -883,7 +896,7 @@ static void pq_clear(struct ensemble *e)
 {
     for (size_t i = 0; i < e->pq_n; i++)
         free(e->pq[e->pq_head + i].data);
-    e->pq_head = e->pq_n = 0;
+    e->pq_head = e->pq_n = e->pq_issued = 0;
 }
 
 /* --- snapshots ------------------------------------------------------------ */
@@ -1335,9 +1348,10 @@ static void after_step(struct ensemble *e)
         enter_service(e);
     e->role = zab_role(&e->z);
     e->leader = zab_leader_id(&e->z);
-    while (e->n_defer > 0 && !e->in_step) {
-        struct deferred d = e->defer[0];
-        memmove(e->defer, e->defer + 1, --e->n_defer * sizeof *e->defer);
+    while (e->defer_head < e->n_defer && !e->in_step) {
+        struct deferred d = e->defer[e->defer_head++];
+        if (e->defer_head == e->n_defer)
+            e->defer_head = e->n_defer = 0;
         struct zab_event ev = {.type = d.type};
         if (d.type == ZAB_EV_PEER_DOWN || d.type == ZAB_EV_PEER_UP)
             ev.peer.id = d.zxid;
@@ -1742,4 +1756,11 @@ const char *ensemble_phase(const struct ensemble *e)
                                   "broadcast"};
     int p = zab_phase(&e->z);
     return p >= 0 && p < 4 ? names[p] : "election";
+}
+
+void ensemble_flush(struct ensemble *e)
+{
+    for (struct link *l = e->links; l; l = l->next)
+        if (l->src.fd >= 0 && l->out_sent < l->out.len)
+            link_flush(l);
 }

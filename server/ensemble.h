@@ -40,6 +40,8 @@ void ensemble_close(struct ensemble *e);
 /* Milliseconds until the next tick is due (for epoll_wait). */
 int ensemble_timeout_ms(struct ensemble *e, int64_t now_ms);
 void ensemble_tick(struct ensemble *e, int64_t now_ms);
+/* Writes what the loop turn queued for the peers. */
+void ensemble_flush(struct ensemble *e);
 /* The store made more records durable (its eventfd fired). */
 void ensemble_store_durable(struct ensemble *e, int64_t durable);
 

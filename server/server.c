@@ -877,6 +877,8 @@ int server_run(struct server *srv)
             srv->next_tick_ms = now + tick_ms;
         }
         rest_after_events(srv);
+        if (srv->ens)
+            ensemble_flush(srv->ens);
         conn_flush_dirty(srv);
     }
     return srv->exit_code;
