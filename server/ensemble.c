@@ -1415,7 +1415,9 @@ static void send_touches(struct ensemble *e)
     buf_init(&b, SIZE_MAX);
     for (size_t i = 0; i < srv->sessions_cap; i++)
         for (struct session *s = srv->sessions[i]; s; s = s->hash_next) {
-            if (!s->touched && s->conn == NULL)
+            /* only sessions that sent something: a client that went
+             * silent on an open connection must still expire */
+            if (!s->touched)
                 continue;
             s->touched = false;
             uint8_t v[8];

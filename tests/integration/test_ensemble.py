@@ -194,6 +194,23 @@ class TestBasics(EnsembleCase):
         print("\nsession of 4000 ms expired after %.1f s" % (time.monotonic() - t0))
         ens.assert_same_dumps()
 
+    def test_a_silent_client_on_a_follower_expires(self):
+        # its TCP connection stays open, but it sends nothing, not even pings
+        ens = self.ensemble(n=3)
+        f = [i for i in range(3) if ens.mode(i) == "follower"]
+        raw = harness.RawClient(ens.members[f[0]].port)
+        self.addCleanup(raw.close)
+        raw.connect(timeout_ms=4000)
+        xid = raw.send(1, harness.create_body("/silent", b"", flags=1))
+        self.assertEqual(raw.read_reply(xid)[2], 0)
+        other = ens.client(f[1])
+        other.sync("/")
+        gone = threading.Event()
+        self.assertIsNotNone(other.exists("/silent", watch=lambda ev: gone.set()))
+        t0 = time.monotonic()
+        self.assertTrue(gone.wait(15), "a silent session outlived its timeout")
+        self.assertLess(time.monotonic() - t0, 8.0)
+
     def test_sync_and_version_checks(self):
         ens = self.ensemble(n=3)
         from kazoo.exceptions import BadVersionError, NodeExistsError

@@ -49,12 +49,6 @@ from harness import IS_ZK, wait_until
 SESSION_MS = 4000          # recipe_tool's and the kazoo workers' session timeout
 HERE = os.path.abspath(__file__)
 
-# A test of behaviour coordd gets wrong (ZooKeeper gets it right): an expected
-# failure against coordd, so the suite stays green until the server is fixed
-# and then says so (an unexpected success fails the run).
-coordd_bug = (lambda f: f) if IS_ZK else unittest.expectedFailure
-
-
 def recipe_tool():
     bd = os.environ.get("COORD_BUILDDIR", ".")
     return os.path.join(bd, "tests", "recipes", "recipe_tool")
@@ -614,7 +608,6 @@ class RecipesOnEnsemble(unittest.TestCase):
         past their session while holding the lock."""
         self._expired_holders("leader", [("frozen-co", "coord"), ("frozen-kz", "kazoo")])
 
-    @coordd_bug
     def test_lock_holder_on_a_follower_session_expired_is_fenced(self):
         """The same with the frozen holder connected to a follower.  Fails: coordd keeps
         alive every session that has an open connection to a follower, however silent
