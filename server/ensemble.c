@@ -1031,87 +1031,65 @@ static void fwd_push(struct ensemble *e, struct req *req, bool sync,
     e->fwd_tail = f;
 }
 
+/* Takes the head of the work queue: a local request joins the txn queue
+ * with its zxid, a learner is answered with it (type); err != 0 fails it. */
+static void work_finish(struct ensemble *e, uint8_t type, zab_zxid zxid,
+                        int err)
+{
+    struct work *w = e->work_head;
+    e->work_head = w->next;
+    if (e->work_head == NULL)
+        e->work_tail = NULL;
+    if (w->req && err != 0) {
+        server_req_abort(e->srv, w->req);
+    } else if (w->req) {
+        w->req->zxid = (int64_t)zxid;
+        server_txn_link(e->srv, w->req);
+    } else if (err != 0) {
+        send_tag(e, w->from, F_FWD_ERR, w->tag, (uint32_t)err, 4);
+    } else {
+        send_tag(e, w->from, type, w->tag, zxid, 8);
+    }
+    free(w->data);
+    free(w);
+}
+
 /* Leader: proposes queued work while the engine takes it. */
 static void pump(struct ensemble *e)
 {
-    struct server *srv = e->srv;
-    while (e->work_head && !e->in_step && srv->running) {
+    while (e->work_head && !e->in_step && e->srv->running) {
         struct work *w = e->work_head;
         if (!zab_is_leader(&e->z) || !zab_is_established(&e->z)) {
             /* lost leadership: learners hear it from their own engines */
-            e->work_head = w->next;
-            if (e->work_head == NULL)
-                e->work_tail = NULL;
-            if (w->req == NULL)
-                send_tag(e, w->from, F_FWD_ERR, w->tag,
-                         (uint32_t)COORD_ECONNECTIONLOSS, 4);
-            else
-                server_req_abort(srv, w->req);
-            free(w->data);
-            free(w);
+            work_finish(e, 0, 0, COORD_ECONNECTIONLOSS);
             continue;
         }
-        zab_zxid zxid;
         if (w->sync) {
-            zxid = zab_last_logged(&e->z);
-        } else {
-            const uint8_t *d = w->req ? w->req->data : w->data;
-            size_t len = w->req ? w->req->len : w->len;
-            struct zab_event ev = {.type = ZAB_EV_SUBMIT};
-            ev.submit.data = d;
-            ev.submit.len = len;
-            struct zab_update u;
-            e->in_step = true;
-            int rc = zab_step(&e->z, &ev, &u);
-            if (rc == COORD_ETHROTTLED) {
-                e->in_step = false;
-                return; /* retried after the next commits */
-            }
-            if (rc != 0) {
-                e->in_step = false;
-                log_error("ensemble: submit failed err=%s",
-                          coord_strerror(rc));
-                e->work_head = w->next;
-                if (e->work_head == NULL)
-                    e->work_tail = NULL;
-                if (w->req)
-                    server_req_abort(srv, w->req);
-                else
-                    send_tag(e, w->from, F_FWD_ERR, w->tag, (uint32_t)rc, 4);
-                free(w->data);
-                free(w);
-                continue;
-            }
-            zxid = u.submitted;
-            e->work_head = w->next;
-            if (e->work_head == NULL)
-                e->work_tail = NULL;
-            /* The learner learns its zxid before the proposal's commit can
-             * reach it: same link, sent before anything of this step. */
-            if (w->req) {
-                w->req->zxid = (int64_t)zxid;
-                server_txn_link(srv, w->req);
-            } else {
-                send_tag(e, w->from, F_FWD_ACK, w->tag, zxid, 8);
-            }
-            free(w->data);
-            free(w);
-            carry_out(e, &u);
-            e->in_step = false;
-            after_step(e);
+            work_finish(e, F_SYNC_OK, zab_last_logged(&e->z), 0);
             continue;
         }
-        e->work_head = w->next;
-        if (e->work_head == NULL)
-            e->work_tail = NULL;
-        if (w->req) {
-            w->req->zxid = (int64_t)zxid;
-            server_txn_link(srv, w->req);
-        } else {
-            send_tag(e, w->from, F_SYNC_OK, w->tag, zxid, 8);
+        struct zab_event ev = {.type = ZAB_EV_SUBMIT};
+        ev.submit.data = w->req ? w->req->data : w->data;
+        ev.submit.len = w->req ? w->req->len : w->len;
+        struct zab_update u;
+        e->in_step = true;
+        int rc = zab_step(&e->z, &ev, &u);
+        if (rc == COORD_ETHROTTLED) {
+            e->in_step = false;
+            return; /* retried after the next commits */
         }
-        free(w->data);
-        free(w);
+        if (rc != 0) {
+            e->in_step = false;
+            log_error("ensemble: submit failed err=%s", coord_strerror(rc));
+            work_finish(e, 0, 0, rc);
+            continue;
+        }
+        /* The learner learns its zxid before the proposal's commit can
+         * reach it: same link, queued before anything of this step. */
+        work_finish(e, F_FWD_ACK, u.submitted, 0);
+        carry_out(e, &u);
+        e->in_step = false;
+        after_step(e);
     }
 }
 
@@ -1550,38 +1528,9 @@ static void free_boot(struct ensemble *e)
 static int listen_peers(struct ensemble *e)
 {
     struct member *me = &e->m[e->me];
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    char port[16];
-    snprintf(port, sizeof port, "%d", me->port);
-    const char *host = me->host;
-    if (strcmp(host, "0.0.0.0") == 0 || *host == '\0')
-        host = NULL;
-    struct addrinfo *ai = NULL;
-    if (getaddrinfo(host, port, &hints, &ai) != 0) {
-        log_error("ensemble: cannot resolve peer address %s", me->host);
-        return COORD_EINVAL;
-    }
-    int fd = -1;
-    for (struct addrinfo *a = ai; a; a = a->ai_next) {
-        fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    0);
-        if (fd < 0)
-            continue;
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, 64) == 0)
-            break;
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(ai);
-    if (fd < 0) {
-        log_error("ensemble: cannot listen on peer port %s:%d: %s", me->host,
-                  me->port, strerror(errno));
-        return COORD_EIO;
-    }
+    int fd = server_listen_fd(me->host, me->port, 64, "peerPort");
+    if (fd < 0)
+        return fd;
     e->listener.fd = fd;
     e->listener.on_event = on_peer_accept;
     server_watch(e->srv, &e->listener, EPOLLIN, true);

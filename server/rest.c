@@ -2300,38 +2300,8 @@ void rest_request_free(struct hreq *hr)
 
 int rest_listen(const char *host, int port_num, const char *key)
 {
-    if (host && (strcmp(host, "0.0.0.0") == 0 || *host == '\0'))
-        host = NULL;
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    char port[16];
-    snprintf(port, sizeof port, "%d", port_num);
-    struct addrinfo *ai = NULL;
-    int rv = getaddrinfo(host, port, &hints, &ai);
-    if (rv != 0) {
-        log_error("rest: cannot resolve %s=%s: %s", key, host,
-                  gai_strerror(rv));
-        return -1;
-    }
-    int fd = -1;
-    for (struct addrinfo *a = ai; a; a = a->ai_next) {
-        fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    0);
-        if (fd < 0)
-            continue;
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, 1024) == 0)
-            break;
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(ai);
-    if (fd < 0)
-        log_error("rest: cannot listen on %s:%d: %s", host ? host : "*",
-                  port_num, strerror(errno));
-    return fd;
+    int fd = server_listen_fd(host, port_num, 1024, key);
+    return fd < 0 ? -1 : fd;
 }
 
 static int listen_http(struct server *srv)

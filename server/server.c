@@ -186,6 +186,18 @@ static void maybe_snapshot(struct server *srv)
 
 /* --- the txn queue ------------------------------------------------------ */
 
+/* Appends req to the txn queue (zxid order is the caller's). */
+static void txn_push(struct server *srv, struct req *req)
+{
+    req->txn_next = NULL;
+    if (srv->txn_tail)
+        srv->txn_tail->txn_next = req;
+    else
+        srv->txn_head = req;
+    srv->txn_tail = req;
+    srv->txn_len++;
+}
+
 int server_submit(struct server *srv, struct req *req, int64_t session_id,
                   int32_t type, const struct tree_caller *who,
                   struct jute_str body)
@@ -226,13 +238,7 @@ int server_submit(struct server *srv, struct req *req, int64_t session_id,
     srv->log_bytes_since_snap += rec.len + 16;
     req->zxid = txn.zxid;
     req->data = buf_take(&rec, &req->len);
-    req->txn_next = NULL;
-    if (srv->txn_tail)
-        srv->txn_tail->txn_next = req;
-    else
-        srv->txn_head = req;
-    srv->txn_tail = req;
-    srv->txn_len++;
+    txn_push(srv, req);
     return 0;
 }
 
@@ -349,13 +355,7 @@ void server_txn_link(struct server *srv, struct req *req)
         log_error("server: txn queue out of order zxid=0x%llx after 0x%llx",
                   (unsigned long long)req->zxid,
                   (unsigned long long)srv->txn_tail->zxid);
-    req->txn_next = NULL;
-    if (srv->txn_tail)
-        srv->txn_tail->txn_next = req;
-    else
-        srv->txn_head = req;
-    srv->txn_tail = req;
-    srv->txn_len++;
+    txn_push(srv, req);
     complete_ready(srv, tree_last_zxid(srv->tree));
 }
 
@@ -647,12 +647,12 @@ static void tick(struct server *srv, int64_t now)
 
 /* --- setup -------------------------------------------------------------- */
 
-/* Listens on address:port_num for src; key names the address setting in
- * messages (clientPortAddress, secureClientPortAddress). */
-static int listen_on(struct server *srv, struct source *src,
-                     const char *address, int port_num, const char *key)
+/* A listening, non-blocking socket on address:port_num (all addresses for
+ * NULL, "" or 0.0.0.0); key names the setting in messages. The fd, or
+ * COORD_EINVAL (address does not resolve) or COORD_EIO, logged. */
+int server_listen_fd(const char *address, int port_num, int backlog,
+                     const char *key)
 {
-    const struct coord_config *cfg = srv->cfg;
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
                              .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
@@ -676,9 +676,6 @@ static int listen_on(struct server *srv, struct source *src,
             continue;
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        int backlog = cfg->client_port_listen_backlog > 0
-                          ? cfg->client_port_listen_backlog
-                          : 1024;
         if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 &&
             listen(fd, backlog) == 0)
             break;
@@ -687,10 +684,24 @@ static int listen_on(struct server *srv, struct source *src,
     }
     freeaddrinfo(ai);
     if (fd < 0) {
-        log_error("server: cannot listen on %s:%d: %s",
-                  address ? address : "*", port_num, strerror(errno));
+        log_error("server: cannot listen on %s:%d (%s): %s",
+                  address ? address : "*", port_num, key, strerror(errno));
         return COORD_EIO;
     }
+    return fd;
+}
+
+/* Listens on address:port_num for src; key names the address setting in
+ * messages (clientPortAddress, secureClientPortAddress). */
+static int listen_on(struct server *srv, struct source *src,
+                     const char *address, int port_num, const char *key)
+{
+    int backlog = srv->cfg->client_port_listen_backlog > 0
+                      ? srv->cfg->client_port_listen_backlog
+                      : 1024;
+    int fd = server_listen_fd(address, port_num, backlog, key);
+    if (fd < 0)
+        return fd;
     src->fd = fd;
     src->on_event = on_accept;
     server_watch(srv, src, EPOLLIN, true);

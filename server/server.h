@@ -196,6 +196,11 @@ bool log_burst_due(struct log_burst *b, uint64_t *n);
 
 /* server.c */
 int server_init(struct server *srv, struct coord_config *cfg);
+/* A listening, non-blocking socket on address:port_num (all addresses for
+ * NULL, "" or 0.0.0.0); key names the setting in messages. The fd, or
+ * COORD_EINVAL (no such address) or COORD_EIO, logged. */
+int server_listen_fd(const char *address, int port_num, int backlog,
+                     const char *key);
 int server_run(struct server *srv);
 void server_close(struct server *srv);
 void server_watch(struct server *srv, struct source *src, uint32_t events,

@@ -1359,25 +1359,8 @@ int store_truncate(struct store *s, int64_t zxid)
 /* Unlinks every segment, newest first. With mu held, writer idle. */
 static int drop_log_locked(struct store *s)
 {
-    if (s->seg_fd >= 0) {
-        close(s->seg_fd);
-        s->seg_fd = -1;
-    }
-    int64_t *segs;
-    size_t n;
-    int rc = list_files(s->log_dirfd, "log.", &segs, &n);
-    if (rc != 0)
-        return rc;
-    char name[NAME_MAX_LEN];
-    for (size_t i = n; i-- > 0;) {
-        name_of(name, "log.", segs[i]);
-        if (unlinkat(s->log_dirfd, name, 0) != 0 && errno != ENOENT)
-            rc = COORD_EIO;
-    }
-    free(segs);
-    if (rc == 0 && sync_dir(s, s->log_dirfd) != 0)
-        rc = COORD_EIO;
-    return rc;
+    int64_t last;
+    return truncate_locked(s, -1, &last);
 }
 
 int store_install_snapshot(struct store *s, int64_t zxid,

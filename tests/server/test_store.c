@@ -931,12 +931,141 @@ static CU_TestInfo snapshot_tests[] = {
     CU_TEST_INFO_NULL,
 };
 
+/* ---- what an ensemble needs ---- */
+
+/* TRUNC: records above the point go, across segments; appends may then
+ * reuse the zxids, and recovery sees exactly the new history. */
+static void truncation_drops_the_records_above_and_appends_continue(void)
+{
+    int64_t last;
+    CHECK_EQ_INT_FATAL(recover(&last), 0);
+    append_range(1, 30);
+    CHECK_TRUE(wait_durable(Z(30)));
+    snapshot_at(Z(30)); /* rolls: later records go to a new segment */
+    append_range(31, 60);
+    CHECK_TRUE(wait_durable(Z(60)));
+    CHECK_EQ_INT(count_files("log."), 2);
+    CHECK_EQ_INT_FATAL(store_truncate(st, Z(20)), 0);
+    CHECK_EQ_INT(count_files("log."), 1); /* the newer segment is gone */
+    CHECK_EQ_INT(store_last_appended(st), Z(20));
+    for (int i = 21; i <= 25; i++)
+        CHECK_EQ_INT_FATAL(append(Z(i), 7), 0); /* another history */
+    CHECK_TRUE(wait_durable(Z(25)));
+    reopen();
+    unlink(path_of("snapshot.10000001e")); /* replay the whole log */
+    CHECK_EQ_INT(recover(&last), 0);
+    CHECK_EQ_INT(last, Z(25));
+    CHECK_EQ_INT(seen_n, 25);
+    check_seen_range(0, 1, 20);
+    for (int i = 21; i <= 25; i++)
+        check_seen((size_t)(i - 1), Z(i), 7);
+}
+
+/* SNAP: the image becomes the newest snapshot; a log ending below it is
+ * dropped, so appends continue right after the image with no hole. */
+static void an_installed_snapshot_replaces_a_log_that_ends_below_it(void)
+{
+    int64_t last;
+    CHECK_EQ_INT_FATAL(recover(&last), 0);
+    append_range(1, 10);
+    CHECK_TRUE(wait_durable(Z(10)));
+    state.count = 4242;
+    CHECK_EQ_INT_FATAL(store_install_snapshot(st, Z(50), save_cb, NULL), 0);
+    CHECK_EQ_INT(store_last_snapshot(st), Z(50));
+    CHECK_EQ_INT(count_files("log."), 0);
+    append_range(51, 55);
+    CHECK_TRUE(wait_durable(Z(55)));
+    reopen();
+    CHECK_EQ_INT(recover(&last), 0);
+    CHECK_EQ_INT(loaded_zxid, Z(50));
+    CHECK_EQ_INT(state.count, 4242 + 5); /* the image, then 51..55 */
+    CHECK_EQ_INT(last, Z(55));
+    CHECK_EQ_INT(seen_n, 5);
+    check_seen_range(0, 51, 55);
+}
+
+/* The same when the log reaches past the image: what is above goes, what
+ * leads up to it stays (it is the same history). */
+static void an_installed_snapshot_keeps_a_log_that_reaches_it(void)
+{
+    int64_t last;
+    CHECK_EQ_INT_FATAL(recover(&last), 0);
+    append_range(1, 20);
+    CHECK_TRUE(wait_durable(Z(20)));
+    CHECK_EQ_INT_FATAL(store_install_snapshot(st, Z(15), save_cb, NULL), 0);
+    CHECK_EQ_INT(store_last_appended(st), Z(15));
+    append_range(16, 18);
+    CHECK_TRUE(wait_durable(Z(18)));
+    reopen();
+    CHECK_EQ_INT(recover(&last), 0);
+    CHECK_EQ_INT(loaded_zxid, Z(15));
+    CHECK_EQ_INT(last, Z(18));
+    CHECK_EQ_INT(seen_n, 3);
+    check_seen_range(0, 16, 18);
+}
+
+/* A crash between writing an image and dropping the old log: recovery
+ * itself starts a new log when the log ends below the snapshot. */
+static void recovery_drops_a_log_that_ends_below_the_snapshot(void)
+{
+    int64_t last;
+    CHECK_EQ_INT_FATAL(recover(&last), 0);
+    append_range(1, 10);
+    CHECK_TRUE(wait_durable(Z(10)));
+    size_t len;
+    uint8_t *seg = read_file("log.100000001", &len);
+    CHECK_EQ_INT_FATAL(store_install_snapshot(st, Z(20), save_cb, NULL), 0);
+    close_store();
+    /* as if the crash came between the image and dropping the old log */
+    write_file("log.100000001", seg, len);
+    free(seg);
+    open_store();
+    CHECK_EQ_INT(recover(&last), 0);
+    CHECK_EQ_INT(loaded_zxid, Z(20));
+    CHECK_EQ_INT(seen_n, 0);
+    CHECK_EQ_INT(count_files("log."), 0);
+    append_range(21, 22);
+    CHECK_TRUE(wait_durable(Z(22)));
+}
+
+static void epochs_are_zero_until_written_and_survive_a_reopen(void)
+{
+    int64_t last;
+    uint32_t e = 99;
+    CHECK_EQ_INT_FATAL(recover(&last), 0);
+    CHECK_EQ_INT(store_read_epoch(st, "acceptedEpoch", &e), 0);
+    CHECK_EQ_INT(e, 0);
+    CHECK_EQ_INT(store_write_epoch(st, "acceptedEpoch", 7), 0);
+    CHECK_EQ_INT(store_write_epoch(st, "acceptedEpoch", 4294967295u), 0);
+    reopen();
+    CHECK_EQ_INT(store_read_epoch(st, "acceptedEpoch", &e), 0);
+    CHECK_EQ_INT(e, 4294967295u);
+    CHECK_TRUE(!exists("acceptedEpoch.tmp"));
+    write_file("currentEpoch", "12x\n", 4);
+    CHECK_EQ_INT(store_read_epoch(st, "currentEpoch", &e), COORD_ECORRUPT);
+}
+
+static CU_TestInfo ensemble_tests[] = {
+    {"truncation drops the records above and appends continue",
+     truncation_drops_the_records_above_and_appends_continue},
+    {"an installed snapshot replaces a log that ends below it",
+     an_installed_snapshot_replaces_a_log_that_ends_below_it},
+    {"an installed snapshot keeps a log that reaches it",
+     an_installed_snapshot_keeps_a_log_that_reaches_it},
+    {"recovery drops a log that ends below the snapshot",
+     recovery_drops_a_log_that_ends_below_the_snapshot},
+    {"epochs are zero until written and survive a reopen",
+     epochs_are_zero_until_written_and_survive_a_reopen},
+    CU_TEST_INFO_NULL,
+};
+
 static CU_SuiteInfo suites[] = {
     {"crc32c", NULL, NULL, NULL, NULL, crc_tests},
     {"log", NULL, NULL, setup, teardown, log_tests},
     {"torn", NULL, NULL, setup, teardown, torn_tests},
     {"corrupt", NULL, NULL, setup, teardown, corrupt_tests},
     {"snapshot", NULL, NULL, setup, teardown, snapshot_tests},
+    {"ensemble", NULL, NULL, setup, teardown, ensemble_tests},
     CU_SUITE_INFO_NULL,
 };
 
