@@ -12,8 +12,9 @@ cd "$top"
 # integration tests drive (kazoo, the official C client).
 build_pkgs="build-essential autoconf autoconf-archive automake libtool pkg-config
   libssl-dev libjansson-dev libmicrohttpd-dev libcunit1-dev libedit-dev
-  libsasl2-dev libsasl2-modules"
-test_pkgs="python3 python3-kazoo python3-pure-sasl libzookeeper-mt-dev zookeeper-bin"
+  libsasl2-dev libsasl2-modules libsasl2-modules-gssapi-mit"
+test_pkgs="python3 python3-kazoo python3-pure-sasl libzookeeper-mt-dev zookeeper-bin
+  python3-kerberos krb5-kdc krb5-admin-server krb5-user"
 
 install_pkgs() {
     local missing=()

@@ -495,18 +495,17 @@ out:
     return rc;
 }
 
-/* GSSAPI is not implemented yet: the keys are kept, and say so. */
-static int set_sasl_gssapi(struct coord_config *cfg, const struct key *k,
-                           struct ctx *c)
+/* sasl.gssapi.principal=service/host@REALM: all three parts are needed
+ * (the service and host name the acceptor, the realm completes the
+ * identity of a client of that realm; see sasl.c). */
+static int set_sasl_principal(struct coord_config *cfg, const struct key *k,
+                              struct ctx *c)
 {
-    int rc = set_str(cfg, k, c);
-    if (rc != 0)
-        return rc;
-    return add_warning(cfg,
-                       "config: not supported yet key=%s line=%d, SASL "
-                       "GSSAPI (Kerberos) is not implemented; only DIGEST-MD5 "
-                       "(sasl.digest.users) is",
-                       c->key, c->line);
+    const char *v = c->value, *slash = strchr(v, '/'), *at = strrchr(v, '@');
+    if (slash == NULL || slash == v || at == NULL || at < slash ||
+        at == slash + 1 || at[1] == '\0' || strchr(slash + 1, '/') != NULL)
+        return fail(c, "expected service/host@REALM, got \"%s\"", v);
+    return set_str(cfg, k, c);
 }
 
 static const struct key keys[] = {
@@ -571,9 +570,8 @@ static const struct key keys[] = {
      "zookeeper.DigestAuthenticationProvider.superDigest", set_super_digest,
      0, 0, 0},
     {"sasl.digest.users", NULL, set_sasl_users, 0, 0, 0},
-    {"sasl.gssapi.keytab", NULL, set_sasl_gssapi, OFF(sasl_gssapi_keytab), 0,
-     0},
-    {"sasl.gssapi.principal", NULL, set_sasl_gssapi,
+    {"sasl.gssapi.keytab", NULL, set_str, OFF(sasl_gssapi_keytab), 0, 0},
+    {"sasl.gssapi.principal", NULL, set_sasl_principal,
      OFF(sasl_gssapi_principal), 0, 0},
     {"znode.container.checkIntervalMs",
      "zookeeper.znode.container.checkIntervalMs", set_long,
@@ -983,6 +981,10 @@ int coord_config_check(const struct coord_config *cfg, char *err,
     struct ctx c = {NULL, 0, "", "", err, errlen};
     if (errlen > 0)
         err[0] = '\0';
+    if (cfg->sasl_gssapi_keytab != NULL && cfg->sasl_gssapi_principal == NULL) {
+        c.key = "sasl.gssapi.keytab";
+        return fail(&c, "needs sasl.gssapi.principal (service/host@REALM)");
+    }
     return check_sessions(cfg, &c, 0, 0);
 }
 

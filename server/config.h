@@ -136,8 +136,8 @@ struct coord_config {
     /* SASL (opcode 102): DIGEST-MD5 users, in the order given; none = off */
     struct coord_config_sasl_user *sasl_users; /* sasl.digest.users */
     size_t n_sasl_users;
-    char *sasl_gssapi_keytab;     /* sasl.gssapi.keytab; NULL (not used yet) */
-    char *sasl_gssapi_principal;  /* sasl.gssapi.principal; NULL (not used yet) */
+    char *sasl_gssapi_keytab;     /* sasl.gssapi.keytab; NULL = no GSSAPI */
+    char *sasl_gssapi_principal;  /* sasl.gssapi.principal: service/host@REALM */
     long container_check_interval_ms;      /* znode.container.checkIntervalMs; 60000 */
     long container_max_per_minute;         /* znode.container.maxPerMinute; 10000 */
     long container_max_never_used_interval_ms; /* ...maxNeverUsedIntervalMs; 0 */

@@ -1,18 +1,25 @@
 /*
  * SASL (opcode 102) through Cyrus SASL, as ZooKeeper's server does it with
- * Java's: DIGEST-MD5 under the service "zookeeper" and the fixed server name
- * and realm "zk-sasl-md5", passwords from sasl.digest.users (served from
- * memory by an auxprop plugin of our own, no sasldb file), and on success
- * the identity sasl:<user>.
+ * Java's, under the service "zookeeper":
+ *
+ * - DIGEST-MD5 with the fixed server name and realm "zk-sasl-md5",
+ *   passwords from sasl.digest.users (served from memory by an auxprop
+ *   plugin of our own, no sasldb file), and on success the identity
+ *   sasl:<user>;
+ * - GSSAPI (Kerberos) when sasl.gssapi.keytab is set, through Cyrus's
+ *   GSSAPI plugin: the acceptor is sasl.gssapi.principal
+ *   (service/host@REALM) from that keytab, and on success the identity is
+ *   sasl:<the client's full principal>, ZooKeeper's default (neither
+ *   zookeeper.kerberos.removeHostFromPrincipal nor removeRealmFromPrincipal).
  *
  * ZooKeeper's client names no mechanism: the server uses the one it is
  * configured for, and the client starts with an empty token for a
- * server-first mechanism (DIGEST-MD5) or its initial response otherwise.
- * So an empty first token starts DIGEST-MD5 and anything else fails (GSSAPI
- * is not implemented yet). ZooKeeper's DIGEST-MD5 ignores an initial
- * response and sends its challenge, which leaves a PLAIN client (kazoo)
- * connected without the identity and without an error; failing at once
- * is clearer.
+ * server-first mechanism (DIGEST-MD5) or its initial response otherwise
+ * (GSSAPI). So an empty first token starts DIGEST-MD5 and anything else
+ * GSSAPI, each only when configured. ZooKeeper's DIGEST-MD5 ignores an
+ * initial response and sends its challenge, which leaves a PLAIN client
+ * (kazoo) connected without the identity and without an error; failing at
+ * once is clearer.
  */
 #include "server/sasl.h"
 
@@ -41,7 +48,8 @@ struct sasl_state {
     struct sasl_state *next;
     struct server *srv;
     sasl_conn_t *sc;
-    bool live; /* sweep mark */
+    bool gssapi; /* the mechanism: GSSAPI, else DIGEST-MD5 */
+    bool live;   /* sweep mark */
 };
 
 static struct sasl_state *states;
@@ -49,6 +57,10 @@ static size_t n_states;
 static size_t sweep_at = 64;
 
 static int lib_rc = -1; /* sasl_server_init's result; -1 before */
+/* sasl.gssapi.keytab as the library was initialised with (the GSSAPI
+ * plugin reads it once, when it loads), or NULL: no GSSAPI. */
+static char *gss_keytab;
+static bool gss_ready; /* the GSSAPI plugin loaded */
 /* The users the auxprop plugin serves: those of the server whose exchange
  * is running (lookups happen inside sasl_server_start/step). */
 static const struct coord_config *lookup_cfg;
@@ -136,7 +148,9 @@ static int get_opt(void *ctx, const char *plugin, const char *option,
     (void)plugin;
     const char *v = NULL;
     if (strcmp(option, "mech_list") == 0)
-        v = "DIGEST-MD5";
+        v = gss_keytab ? "DIGEST-MD5 GSSAPI" : "DIGEST-MD5";
+    else if (strcmp(option, "keytab") == 0)
+        v = gss_keytab; /* the GSSAPI plugin's acceptor keytab */
     else if (strcmp(option, "auxprop_plugin") == 0)
         v = COORD_SASL_AUXPROP;
     else if (strcmp(option, "pwcheck_method") == 0)
@@ -175,7 +189,7 @@ static int allow_authzid(sasl_conn_t *sc, void *ctx, const char *req,
 
 #define CB(f) ((int (*)(void))(void (*)(void))(f))
 
-static int lib_init(void)
+static int lib_init(const struct coord_config *cfg)
 {
     static const sasl_callback_t cbs[] = {
         {SASL_CB_GETOPT, CB(get_opt), NULL},
@@ -184,12 +198,26 @@ static int lib_init(void)
     };
     if (lib_rc != -1)
         return lib_rc;
+    if (cfg->sasl_gssapi_keytab != NULL &&
+        (gss_keytab = strdup(cfg->sasl_gssapi_keytab)) == NULL)
+        return lib_rc = SASL_NOMEM;
     int rc = sasl_auxprop_add_plugin(COORD_SASL_AUXPROP, aux_init);
     if (rc == SASL_OK)
         rc = sasl_server_init(cbs, COORD_SASL_APP);
     if (rc != SASL_OK)
         log_error("sasl: cannot initialise Cyrus SASL: %s",
                   sasl_errstring(rc, NULL, NULL));
+    if (rc == SASL_OK && gss_keytab != NULL) {
+        const char **mechs = sasl_global_listmech();
+        for (size_t i = 0; mechs && mechs[i]; i++)
+            if (strcmp(mechs[i], "GSSAPI") == 0)
+                gss_ready = true;
+        if (!gss_ready)
+            log_error("sasl: GSSAPI is not available: the Cyrus GSSAPI "
+                      "plugin (libsasl2-modules-gssapi-mit) is missing or "
+                      "cannot read the keytab %s",
+                      gss_keytab);
+    }
     lib_rc = rc;
     return rc;
 }
@@ -235,7 +263,29 @@ static void sweep(struct server *srv)
     sweep_at = 2 * n_states + 64;
 }
 
-static struct sasl_state *state_new(struct conn *c)
+/* Splits sasl.gssapi.principal, service/host@REALM (config.c checked the
+ * form), into its parts; false if one does not fit. */
+static bool split_principal(const char *p, char *svc, size_t svc_len,
+                            char *host, size_t host_len, char *realm,
+                            size_t realm_len)
+{
+    const char *slash = p ? strchr(p, '/') : NULL;
+    const char *at = p ? strrchr(p, '@') : NULL;
+    if (slash == NULL || at == NULL || at < slash)
+        return false;
+    int n = snprintf(svc, svc_len, "%.*s", (int)(slash - p), p);
+    if (n <= 0 || (size_t)n >= svc_len)
+        return false;
+    n = snprintf(host, host_len, "%.*s", (int)(at - slash - 1), slash + 1);
+    if (n <= 0 || (size_t)n >= host_len)
+        return false;
+    n = snprintf(realm, realm_len, "%s", at + 1);
+    return n > 0 && (size_t)n < realm_len;
+}
+
+/* A new exchange: DIGEST-MD5 as ZooKeeper names it, or GSSAPI as the
+ * acceptor sasl.gssapi.principal. */
+static struct sasl_state *state_new(struct conn *c, bool gssapi)
 {
     static const sasl_callback_t cbs[] = {
         {SASL_CB_PROXY_POLICY, CB(allow_authzid), NULL},
@@ -249,15 +299,33 @@ static struct sasl_state *state_new(struct conn *c)
         .maxbufsize = 0,
         .security_flags = SASL_SEC_NOANONYMOUS,
     };
+    const char *service = COORD_SASL_SERVICE, *host = COORD_SASL_HOST;
+    const char *user_realm = NULL;
+    char svc[128], fqdn[256], realm[256];
+    if (gssapi) {
+        if (!split_principal(c->srv->cfg->sasl_gssapi_principal, svc,
+                             sizeof svc, fqdn, sizeof fqdn, realm,
+                             sizeof realm)) {
+            log_warn("sasl: sasl.gssapi.principal is not service/host@REALM");
+            return NULL;
+        }
+        /* Cyrus's GSSAPI acquires service@host from the keytab. It gives
+         * a client of the default realm without its realm; user_realm puts
+         * it back, so the identity is always the full principal. */
+        service = svc;
+        host = fqdn;
+        user_realm = realm;
+    }
     sweep(c->srv);
     struct sasl_state *st = calloc(1, sizeof *st);
     if (st == NULL)
         return NULL;
+    st->gssapi = gssapi;
     /* SASL_SUCCESS_DATA: the last step's data (DIGEST-MD5's rspauth) goes
      * out with the success, as Java's SaslServer has it; kazoo and the Java
      * client send nothing after it. */
-    int rc = sasl_server_new(COORD_SASL_SERVICE, COORD_SASL_HOST, NULL, NULL,
-                             NULL, cbs, SASL_SUCCESS_DATA, &st->sc);
+    int rc = sasl_server_new(service, host, user_realm, NULL, NULL, cbs,
+                             SASL_SUCCESS_DATA, &st->sc);
     if (rc == SASL_OK)
         rc = sasl_setprop(st->sc, SASL_SEC_PROPS, &props);
     if (rc != SASL_OK) {
@@ -275,8 +343,9 @@ static struct sasl_state *state_new(struct conn *c)
     return st;
 }
 
-/* The identity of a finished exchange: the authentication id, without the
- * realm Cyrus may have appended. */
+/* The identity of a finished exchange: the authentication id, for
+ * DIGEST-MD5 without the realm Cyrus may have appended, for GSSAPI the
+ * client's principal as it is. */
 static int add_identity(struct conn *c)
 {
     const void *v = NULL;
@@ -285,7 +354,8 @@ static int add_identity(struct conn *c)
     static const char suffix[] = "@" COORD_SASL_HOST;
     size_t slen = sizeof suffix - 1, len = strlen(v);
     char user[512];
-    if (len > slen && strcmp((const char *)v + len - slen, suffix) == 0)
+    if (!c->sasl->gssapi && len > slen &&
+        strcmp((const char *)v + len - slen, suffix) == 0)
         len -= slen;
     if (len == 0 || len >= sizeof user)
         return COORD_EAUTHFAILED;
@@ -327,18 +397,28 @@ int sasl_step(struct conn *c, struct jute_str body, struct buf *out)
         if (auth_has_scheme(c, "sasl"))
             return fail(c, "already authenticated (one exchange per "
                            "connection)");
-        if (cfg->n_sasl_users == 0)
-            return fail(c, "no mechanism configured (sasl.digest.users)");
+        bool gssapi = token.len > 0;
+        if (cfg->n_sasl_users == 0 && cfg->sasl_gssapi_keytab == NULL)
+            return fail(c, "no mechanism configured (sasl.digest.users, "
+                           "sasl.gssapi.keytab)");
         /* a client-first mechanism (GSSAPI, PLAIN...) */
-        if (token.len > 0)
+        if (gssapi && cfg->sasl_gssapi_keytab == NULL)
             return fail(c, "unsupported mechanism (an initial response, "
                            "only DIGEST-MD5 is offered)");
-        if (lib_init() != SASL_OK)
+        if (!gssapi && cfg->n_sasl_users == 0)
+            return fail(c, "unsupported mechanism (no initial response, "
+                           "only GSSAPI is offered)");
+        if (lib_init(cfg) != SASL_OK)
             return fail(c, "the SASL library did not initialise");
-        if ((c->sasl = state_new(c)) == NULL)
+        if (gssapi && !gss_ready)
+            return fail(c, "GSSAPI is not available (see the log at the "
+                           "first SASL request)");
+        if ((c->sasl = state_new(c, gssapi)) == NULL)
             return fail(c, "cannot start an exchange");
         lookup_cfg = cfg;
-        rc = sasl_server_start(c->sasl->sc, "DIGEST-MD5", NULL, 0, &out_tok,
+        rc = sasl_server_start(c->sasl->sc, gssapi ? "GSSAPI" : "DIGEST-MD5",
+                               gssapi ? token.p : NULL,
+                               gssapi ? (unsigned)token.len : 0, &out_tok,
                                &out_len);
     } else {
         lookup_cfg = cfg;

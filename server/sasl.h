@@ -1,5 +1,6 @@
 /* SASL (opcode 102) through Cyrus SASL: DIGEST-MD5 with the users of
- * sasl.digest.users, each giving its connection the identity sasl:<user>. */
+ * sasl.digest.users, each giving its connection the identity sasl:<user>,
+ * and GSSAPI (Kerberos) with sasl.gssapi.keytab, giving sasl:<principal>. */
 #ifndef COORD_SERVER_SASL_H
 #define COORD_SERVER_SASL_H
 

@@ -32,3 +32,4 @@ EXTRA_DIST += tests/integration/test_rest_limits.py
 EXTRA_DIST += tests/integration/test_ensemble_tls.py
 EXTRA_DIST += tests/integration/test_sasl.py
 EXTRA_DIST += tests/integration/test_recipes_ensemble.py
+EXTRA_DIST += tests/integration/test_sasl_gssapi.py

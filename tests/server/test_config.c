@@ -657,21 +657,26 @@ static void malformed_sasl_users_are_refused_without_the_password(void)
     CU_ASSERT_PTR_NULL(cfg.sasl_users);
 }
 
-static void gssapi_keys_are_kept_with_a_warning(void)
+static void gssapi_keys_are_parsed(void)
 {
     CHECK_EQ_INT(set("sasl.gssapi.keytab", "/etc/zk.keytab"), 0);
     CHECK_EQ_STR(cfg.sasl_gssapi_keytab, "/etc/zk.keytab");
-    CHECK_EQ_INT((int)cfg.n_warnings, 1);
-    CHECK_TRUE(strstr(cfg.warnings[0], "key=sasl.gssapi.keytab") != NULL);
+    CHECK_EQ_INT(set("sasl.gssapi.principal", "zookeeper/zk1.example@EX.ORG"),
+                 0);
+    CHECK_EQ_STR(cfg.sasl_gssapi_principal, "zookeeper/zk1.example@EX.ORG");
+    CHECK_EQ_INT((int)cfg.n_warnings, 0);
     CHECK_EQ_INT((int)cfg.n_unknown, 0);
+    const char *bad[] = {"zookeeper", "zookeeper@EX.ORG", "/h@R", "z/@R",
+                         "z/h@", "z/h", "z/h/i@R"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        CHECK_EQ_INT(set("sasl.gssapi.principal", bad[i]), COORD_EINVAL);
 }
 
 static CU_TestInfo sasl_tests[] = {
     {"sasl users are parsed in order", sasl_users_are_parsed_in_order},
     {"malformed sasl users are refused without the password",
      malformed_sasl_users_are_refused_without_the_password},
-    {"gssapi keys are kept with a warning",
-     gssapi_keys_are_kept_with_a_warning},
+    {"gssapi keys are parsed", gssapi_keys_are_parsed},
     CU_TEST_INFO_NULL,
 };
 
