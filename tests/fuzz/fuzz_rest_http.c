@@ -53,6 +53,12 @@ int64_t server_mono_us(void) { return 1000000000; }
 int64_t server_last_zxid(const struct server *s) { return tree_last_zxid(s->tree); }
 /* standalone: the ensemble accessors are never reached (srv->ens is NULL) */
 bool server_serving(const struct server *s) { (void)s; return true; }
+int server_listen_fd(const char *address, int port, int backlog,
+                     const char *key)
+{
+    (void)address, (void)port, (void)backlog, (void)key;
+    return -1; /* no sockets here */
+}
 bool server_readonly(const struct server *s) { (void)s; return false; }
 bool ensemble_leading(const struct ensemble *e) { (void)e; return false; }
 int64_t ensemble_leader_id(const struct ensemble *e) { (void)e; return 0; }
