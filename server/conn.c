@@ -127,29 +127,13 @@ static void conn_free(struct conn *c)
 
 /* --- socket or TLS ------------------------------------------------------ */
 
-/* After an SSL call returned r <= 0: -1 with errno EAGAIN and *wants set
- * when OpenSSL waits for the socket, 0 when the client closed, -1 with
- * another errno on a failure (then no close_notify is owed). */
+/* tls_io_status, remembering a failure (then no close_notify is owed). */
 static ssize_t tls_result(struct conn *c, int r, uint32_t *wants)
 {
-    int e = SSL_get_error(c->ssl, r);
-    switch (e) {
-    case SSL_ERROR_WANT_READ:
-        *wants = EPOLLIN;
-        errno = EAGAIN;
-        return -1;
-    case SSL_ERROR_WANT_WRITE:
-        *wants = EPOLLOUT;
-        errno = EAGAIN;
-        return -1;
-    case SSL_ERROR_ZERO_RETURN:
-        return 0;
-    default:
+    ssize_t v = tls_io_status(c->ssl, r, wants);
+    if (v < 0 && errno != EAGAIN)
         c->tls_failed = true;
-        if (e != SSL_ERROR_SYSCALL || errno == 0)
-            errno = EPROTO;
-        return -1;
-    }
+    return v;
 }
 
 /* Like recv(2): bytes, 0 at the end, or -1 with errno (EAGAIN: not yet). */

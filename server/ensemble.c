@@ -295,29 +295,6 @@ static void links_reap(struct ensemble *e)
 
 /* --- TLS (sslQuorum) ------------------------------------------------------- */
 
-/* After an SSL call on l returned r <= 0: -1 with errno EAGAIN and *wants
- * set when OpenSSL waits for the socket, 0 when the peer closed, -1 with
- * another errno on a failure (the reason is in OpenSSL's error queue). */
-static ssize_t tls_status(struct link *l, int r, uint32_t *wants)
-{
-    int e = SSL_get_error(l->ssl, r);
-    switch (e) {
-    case SSL_ERROR_WANT_READ:
-        *wants = EPOLLIN;
-        errno = EAGAIN;
-        return -1;
-    case SSL_ERROR_WANT_WRITE:
-        *wants = EPOLLOUT;
-        errno = EAGAIN;
-        return -1;
-    case SSL_ERROR_ZERO_RETURN:
-        return 0;
-    default:
-        if (e != SSL_ERROR_SYSCALL || errno == 0 || errno == EAGAIN)
-            errno = EPROTO;
-        return -1;
-    }
-}
 
 /* Like recv(2) and send(2), through TLS when the link has it. */
 static ssize_t link_recv(struct link *l, void *p, size_t n)
@@ -331,7 +308,7 @@ static ssize_t link_recv(struct link *l, void *p, size_t n)
         l->read_wants = EPOLLIN;
         return r;
     }
-    return tls_status(l, r, &l->read_wants);
+    return tls_io_status(l->ssl, r, &l->read_wants);
 }
 
 /* An unfinished TLS write is retried with the same bytes at the head of
@@ -347,7 +324,7 @@ static ssize_t link_send(struct link *l, const void *p, size_t n)
         l->write_wants = EPOLLOUT;
         return r;
     }
-    if (tls_status(l, r, &l->write_wants) == 0)
+    if (tls_io_status(l->ssl, r, &l->write_wants) == 0)
         errno = EPIPE;
     return -1;
 }
@@ -459,7 +436,7 @@ static bool link_handshake(struct link *l)
         }
         return l->src.fd >= 0;
     }
-    if (tls_status(l, r, &l->read_wants) < 0 && errno == EAGAIN) {
+    if (tls_io_status(l->ssl, r, &l->read_wants) < 0 && errno == EAGAIN) {
         link_want(l);
         return false;
     }

@@ -2,8 +2,10 @@
  * certificate's subject for the x509 scheme. */
 #include "server/tls.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 
 #include <openssl/err.h>
 #include <openssl/x509.h>
@@ -147,4 +149,25 @@ done:
     BIO_free(bio);
     X509_free(cert);
     return rv;
+}
+
+ssize_t tls_io_status(SSL *ssl, int r, uint32_t *wants)
+{
+    int e = SSL_get_error(ssl, r);
+    switch (e) {
+    case SSL_ERROR_WANT_READ:
+        *wants = EPOLLIN;
+        errno = EAGAIN;
+        return -1;
+    case SSL_ERROR_WANT_WRITE:
+        *wants = EPOLLOUT;
+        errno = EAGAIN;
+        return -1;
+    case SSL_ERROR_ZERO_RETURN:
+        return 0;
+    default:
+        if (e != SSL_ERROR_SYSCALL || errno == 0 || errno == EAGAIN)
+            errno = EPROTO;
+        return -1;
+    }
 }

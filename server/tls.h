@@ -3,6 +3,8 @@
 #define COORD_SERVER_TLS_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include <openssl/ssl.h>
 
@@ -30,5 +32,11 @@ int tls_peer_subject(SSL *ssl, char *out, size_t outlen);
 /* The reason of the most recent OpenSSL error on this thread, for a log
  * line; "unknown" when the queue is empty. Clears the queue. */
 const char *tls_last_error(char *buf, size_t len);
+
+/* After an SSL_read/SSL_write/SSL_do_handshake on ssl returned r <= 0:
+ * -1 with errno EAGAIN and *wants set (EPOLLIN or EPOLLOUT) when OpenSSL
+ * waits for the socket, 0 when the peer closed cleanly, -1 with another
+ * errno on a failure (the reason is in OpenSSL's error queue). */
+ssize_t tls_io_status(SSL *ssl, int r, uint32_t *wants);
 
 #endif
