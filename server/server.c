@@ -116,11 +116,13 @@ static int replay(void *ctx, int64_t zxid, const void *rec, size_t len)
 {
     struct server *srv = ctx;
     struct tree_txn txn;
-    /* In an ensemble the record's zxid is the log's: the txn was encoded
-     * before the leader gave it one. */
+    /* A txn written by an ensemble has zxid 0 inside (it was encoded
+     * before the leader gave it one): the log record's zxid is the one;
+     * such a data dir may also be started standalone later. */
     if (tree_txn_decode(rec, len, &txn) != 0 ||
-        (txn.zxid != zxid && !(srv->ens && txn.zxid == 0)))
+        (txn.zxid != zxid && txn.zxid != 0))
         return COORD_ECORRUPT;
+    txn.zxid = zxid;
     if (srv->ens) {
         /* Not known to be committed: the engine delivers it once the
          * ensemble says so. */

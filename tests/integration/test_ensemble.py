@@ -533,6 +533,42 @@ class TestConfiguration(unittest.TestCase):
                            text=True, timeout=20)
         return p.returncode, p.stdout + p.stderr
 
+    def test_a_members_data_starts_standalone(self):
+        # an ensemble's log records carry their zxid outside the txn
+        import subprocess
+        ens = Ensemble(n=3)
+        self.addCleanup(ens.cleanup)
+        ens.start()
+        c = ens.client()
+        for k in range(20):
+            c.create("/kept%02d" % k, b"v%d" % k)
+        c.sync("/")
+        ens.drop_client(c)
+        ens.stop()
+        port = harness.free_port()
+        proc = subprocess.Popen(
+            [harness.coordd_binary(), "-d", ens.members[0].data_dir,
+             "-o", "clientPort=%d" % port, "-o", "4lw.commands.whitelist=*"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True)
+        try:
+            def ok():
+                try:
+                    return harness.four_letter(port, "ruok") == "imok"
+                except OSError:
+                    return False
+            self.assertTrue(wait_until(ok, timeout=20), "not serving standalone")
+            k = harness.kazoo_client("127.0.0.1:%d" % port)
+            k.start(timeout=15)
+            self.assertEqual(len([x for x in k.get_children("/") if x.startswith("kept")]), 20)
+            self.assertEqual(k.get("/kept19")[0], b"v19")
+            k.stop()
+            k.close()
+        finally:
+            proc.terminate()
+            err = proc.communicate(timeout=20)[1]
+        self.assertEqual(proc.returncode, 0, err[-2000:])
+
     def test_refuses_without_myid(self):
         rc, out = self.run_coordd(["server.1=127.0.0.1:1:2", "server.2=127.0.0.1:3:4"])
         self.assertNotEqual(rc, 0)
