@@ -31,3 +31,4 @@ server_libserver_la_LIBADD = server/libstore.la server/libconfig.la \
 sbin_PROGRAMS += server/coordd
 server_coordd_SOURCES = server/main.c
 server_coordd_LDADD = server/libserver.la
+EXTRA_DIST += server/README.md

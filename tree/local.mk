@@ -5,3 +5,4 @@ tree_libtree_la_SOURCES = \
 	tree/node.c tree/acl.c tree/watch.c \
 	tree/apply.c tree/read.c \
 	tree/snapshot.c tree/txn.c
+EXTRA_DIST += tree/README.md
