@@ -24,7 +24,8 @@ class WriteLoad:
     or max_seconds."""
 
     def __init__(self, ens, threads=4, max_ops=400, max_seconds=30.0, base="/load",
-                 hosts=None):
+                 hosts=None, pace=0.0):
+        self.pace = pace  # seconds between one thread's writes
         self.ens = ens
         self.base = base
         self.acked = set()
@@ -54,6 +55,8 @@ class WriteLoad:
                     c.create_async(path, b"%d" % i).get(timeout=5)
                     with self.lock:
                         self.acked.add(path)
+                    if self.pace:
+                        time.sleep(self.pace)
                 except Exception:   # noqa: BLE001 - unknown outcome, not acked
                     with self.lock:
                         self.errors += 1
@@ -252,7 +255,7 @@ class TestBasics(EnsembleCase):
 class TestFaults(EnsembleCase):
     def test_kill9_leader_under_load(self):
         ens = self.ensemble(n=3)
-        load = WriteLoad(ens, threads=4, max_ops=600, max_seconds=40).start()
+        load = WriteLoad(ens, threads=4, max_ops=1500, max_seconds=40, pace=0.02).start()
         wait_until(lambda: load.count() > 150, timeout=20)
         old = ens.leader()
         # a client on the leader keeps its session (and ephemeral) across
@@ -289,7 +292,7 @@ class TestFaults(EnsembleCase):
 
     def test_followers_killed_and_restarted(self):
         ens = self.ensemble(n=3)
-        load = WriteLoad(ens, threads=3, max_ops=500, max_seconds=40).start()
+        load = WriteLoad(ens, threads=3, max_ops=1500, max_seconds=40, pace=0.02).start()
         for _ in range(2):
             f = [i for i in range(3) if ens.mode(i) == "follower"][0]
             n0 = load.count()
@@ -303,7 +306,7 @@ class TestFaults(EnsembleCase):
 
     def test_sigstop_leader_past_session_timeout(self):
         ens = self.ensemble(n=3)
-        load = WriteLoad(ens, threads=3, max_ops=500, max_seconds=40).start()
+        load = WriteLoad(ens, threads=3, max_ops=1500, max_seconds=40, pace=0.02).start()
         wait_until(lambda: load.count() > 100, timeout=20)
         old = ens.leader()
         t0 = time.monotonic()
@@ -325,7 +328,7 @@ class TestFaults(EnsembleCase):
 
     def test_restart_every_server_in_turn(self):
         ens = self.ensemble(n=3)
-        load = WriteLoad(ens, threads=3, max_ops=800, max_seconds=60).start()
+        load = WriteLoad(ens, threads=3, max_ops=1500, max_seconds=60, pace=0.02).start()
         for i in range(3):
             n0 = load.count()
             wait_until(lambda: load.count() > n0 + 30, timeout=20)
@@ -337,7 +340,7 @@ class TestFaults(EnsembleCase):
 
     def test_five_servers_survive_two_failures(self):
         ens = self.ensemble(n=5)
-        load = WriteLoad(ens, threads=4, max_ops=500, max_seconds=50).start()
+        load = WriteLoad(ens, threads=4, max_ops=1500, max_seconds=50, pace=0.02).start()
         wait_until(lambda: load.count() > 100, timeout=20)
         old = ens.leader()
         victims = [old, [i for i in ens.others(old)][0]]
@@ -360,7 +363,7 @@ class TestFaults(EnsembleCase):
 class TestPartitions(EnsembleCase):
     def test_leader_cut_off_from_the_majority(self):
         ens = self.ensemble(n=3, proxied=True)
-        load = WriteLoad(ens, threads=3, max_ops=600, max_seconds=50).start()
+        load = WriteLoad(ens, threads=3, max_ops=1500, max_seconds=50, pace=0.02).start()
         wait_until(lambda: load.count() > 100, timeout=20)
         old = ens.leader()
         t0 = time.monotonic()
@@ -379,9 +382,34 @@ class TestPartitions(EnsembleCase):
         tree = ens.assert_same_dumps()
         load.assert_all_present(self, tree)
 
+    def test_five_servers_split_two_three_with_the_leader_in_the_minority(self):
+        ens = self.ensemble(n=5, proxied=True)
+        # paced, so that it still writes when the partition comes
+        load = WriteLoad(ens, threads=3, max_ops=1500, max_seconds=50,
+                         pace=0.02).start()
+        wait_until(lambda: load.count() > 80, timeout=20)
+        old = ens.leader()
+        minority = [old, ens.others(old)[0]]
+        majority = ens.others(*minority)
+        t0 = time.monotonic()
+        ens.partition([minority, majority])
+        ens.wait_for_leader(among=majority, timeout=30)
+        print("\n5 servers split 2/3 -> new leader in the majority in %.3f s"
+              % (time.monotonic() - t0))
+        # the minority serves nobody: no quorum there
+        self.assertTrue(wait_until(lambda: all(ens.mode(i) not in ("leader", "follower")
+                                               for i in minority), timeout=20), ens.modes())
+        n0 = load.count()
+        self.assertTrue(wait_until(lambda: load.count() > n0 + 50, timeout=20))
+        ens.heal()
+        ens.wait_serving(timeout=30)
+        load.join()
+        tree = ens.assert_same_dumps()
+        load.assert_all_present(self, tree)
+
     def test_follower_cut_off_from_everyone(self):
         ens = self.ensemble(n=3, proxied=True)
-        load = WriteLoad(ens, threads=3, max_ops=500, max_seconds=40).start()
+        load = WriteLoad(ens, threads=3, max_ops=1500, max_seconds=40, pace=0.02).start()
         wait_until(lambda: load.count() > 80, timeout=20)
         f = [i for i in range(3) if ens.mode(i) == "follower"][0]
         ens.isolate(f)
