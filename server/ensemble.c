@@ -735,20 +735,31 @@ static void fatal_store(struct ensemble *e, int rc)
     e->srv->exit_code = 1;
 }
 
-static bool issue(struct ensemble *e, struct pend *p)
+/* Hands a log record to the store's writer. zxids only increase there: a
+ * lower one is a bug of this file's ordering, not bad input. */
+static bool append_to_store(struct ensemble *e, zab_zxid zxid,
+                            const uint8_t *data, size_t len)
 {
-    if ((int64_t)p->zxid <= store_last_appended(e->srv->store)) {
+    int64_t last = store_last_appended(e->srv->store);
+    if ((int64_t)zxid <= last) {
         log_error("ensemble: append zxid=0x%llx after 0x%llx",
-                  (unsigned long long)p->zxid,
-                  (unsigned long long)store_last_appended(e->srv->store));
+                  (unsigned long long)zxid, (unsigned long long)last);
         abort();
     }
-    int rc = store_append(e->srv->store, (int64_t)p->zxid, p->data, p->len);
+    int rc = store_append(e->srv->store, (int64_t)zxid, data, len);
     if (rc != 0) {
         fatal_store(e, rc);
         return false;
     }
-    e->srv->log_bytes_since_snap += p->len + 16;
+    e->srv->log_bytes_since_snap += len + 16;
+    return true;
+}
+
+/* A queued append goes to the store; its copy is no longer needed. */
+static bool issue(struct ensemble *e, struct pend *p)
+{
+    if (!append_to_store(e, p->zxid, p->data, p->len))
+        return false;
     free(p->data);
     p->data = NULL;
     p->issued = true;
@@ -841,21 +852,8 @@ static void pq_push(struct ensemble *e, const struct zab_persist *p)
     if (p->kind != ZAB_PERSIST_APPEND)
         return;
     if (direct) {
-        if ((int64_t)p->zxid <= store_last_appended(e->srv->store)) {
-            log_error("ensemble: direct append zxid=0x%llx after 0x%llx "
-                      "durable=0x%llx",
-                      (unsigned long long)p->zxid,
-                      (unsigned long long)store_last_appended(e->srv->store),
-                      (unsigned long long)e->durable);
-            abort();
-        }
-        int rc = store_append(e->srv->store, (int64_t)p->zxid, p->data,
-                              p->len);
-        if (rc != 0) {
-            fatal_store(e, rc);
+        if (!append_to_store(e, p->zxid, p->data, p->len))
             return;
-        }
-        e->srv->log_bytes_since_snap += p->len + 16;
         q->issued = true;
         e->pq_issued++;
         return;
