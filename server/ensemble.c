@@ -1434,7 +1434,10 @@ int ensemble_open(struct server *srv, struct ensemble **out)
     e->zc.tick_ms = (unsigned)cfg->tick_time;
     e->zc.init_limit = (unsigned)cfg->init_limit;
     e->zc.sync_limit = (unsigned)cfg->sync_limit;
+    /* DIFF sync reaches back 5000 txns, or 64 MiB of them when they are
+     * large: the window is kept in memory. */
     e->zc.window = 5000;
+    e->zc.window_bytes = (uint64_t)64 << 20;
     e->zc.tracer = tracer;
     if (e->zc.tick_ms < 1000) {
         /* elections should not outpace a fast tick by too much either */

@@ -304,17 +304,24 @@ void zab_deliver_upto(struct zab *z, zab_zxid zxid)
         z->out_deliver[z->n_deliver++] =
             (struct zab_delivery){.zxid = e->zxid, .data = copy, .len = e->len};
         z->delivered = e->zxid;
+        z->window_used += e->len;
     }
     if (z->committed < z->delivered)
         z->committed = z->delivered;
-    /* Keep at most `window` delivered entries (spec 4.2). */
+    /* Keep at most `window` delivered entries (spec 4.2), and at most
+     * window_bytes of their payloads: large txns must not make the window
+     * a copy of the whole history in memory. */
     while (z->n > 0) {
         struct zab_entry *h = &z->entries[z->head];
         long up = zab_log_upper(z, z->delivered);
         size_t n_deliv = up < 0 ? z->n : (size_t)up;
-        if (n_deliv <= z->cfg.window || h->zxid > z->delivered)
+        bool over_bytes = z->cfg.window_bytes != 0 &&
+                          z->window_used > z->cfg.window_bytes;
+        if ((n_deliv <= z->cfg.window && !over_bytes) ||
+            h->zxid > z->delivered)
             break;
         z->base = h->zxid;
+        z->window_used -= h->len;
         free(h->data);
         h->data = NULL;
         z->head++;
@@ -408,6 +415,7 @@ void zab_log_reset(struct zab *z, zab_zxid base)
         free(z->entries[z->head + i].data);
     z->head = z->n = 0;
     z->base = base;
+    z->window_used = 0;
 }
 
 /* --- phases --- */
@@ -493,6 +501,8 @@ int zab_init(struct zab *z, const struct zab_config *cfg,
             }
         }
         z->delivered = z->committed = lc;
+        for (size_t i = 0; i < z->n && z->entries[z->head + i].zxid <= lc; i++)
+            z->window_used += z->entries[z->head + i].len;
     }
     /* The records came from disk: nothing is pending. */
     z->n_persist = 0;

@@ -67,6 +67,7 @@ struct zab_config {
     unsigned election_max_ms;      /* cap of its doubling */
     unsigned finalize_ms;          /* finalizeWait (200) */
     unsigned window;               /* committed-log window, entries */
+    uint64_t window_bytes;         /* ... and payload bytes; 0: no cap */
     unsigned max_outstanding;      /* R-BC-5: cap on proposals in flight */
     uint32_t counter_max;          /* R-ZXID-2: last counter a leader uses */
     /* One line per event, without newline; may be NULL. */
@@ -273,6 +274,7 @@ struct zab {
     struct zab_entry *entries;
     size_t head, n, cap;
     zab_zxid base;      /* everything <= base is in the state, not in entries */
+    uint64_t window_used; /* payload bytes of the delivered entries kept */
     zab_zxid delivered; /* last zxid handed out in deliver[] (or recovered) */
     zab_zxid committed; /* highest zxid known committed (may await delivery) */
 

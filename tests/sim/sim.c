@@ -629,6 +629,7 @@ static void boot(struct sim *s, unsigned i)
     cfg.election_max_ms = 800;
     cfg.finalize_ms = 30;
     cfg.window = s->o.window;
+    cfg.window_bytes = s->o.window_bytes;
     cfg.max_outstanding = 64;
     cfg.counter_max = s->o.counter_max;
     cfg.tracer = tracer;

@@ -21,6 +21,7 @@ struct sim_options {
     unsigned fault_min_ms, fault_max_ms; /* gap between faults */
     unsigned client_ms;      /* mean gap between submits; 0: none */
     unsigned window;         /* committed-log window of each engine */
+    uint64_t window_bytes;   /* ... its payload bytes (0: no cap) */
     uint32_t counter_max;    /* R-ZXID-2 limit (small to force roll-over) */
     unsigned snapshot_every; /* take a snapshot ~1 in N delivery batches */
     bool keep_trace;         /* keep trace lines for sim_traced */

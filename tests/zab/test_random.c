@@ -19,7 +19,8 @@ static void seed_range(unsigned long *first, unsigned long *last)
     *last = n ? n : 1;
 }
 
-/* The schedule a seed stands for: faults, delays, loss, window, roll-over. */
+/* The schedule a seed stands for: faults, delays, loss, window (entries and
+ * bytes), roll-over. */
 static void options_for(struct sim_options *o, unsigned long seed,
                         unsigned voters)
 {
@@ -33,6 +34,9 @@ static void options_for(struct sim_options *o, unsigned long seed,
     o->dup_permille = 50;
     o->fsync_max_ms = 2 + (unsigned)(seed % 11) * 4;
     o->window = 4 + (unsigned)(seed % 13) * 3;
+    /* every fifth schedule also caps the window's bytes (payloads are a
+     * few bytes each: about 2 to 20 entries fit) */
+    o->window_bytes = seed % 5 == 1 ? 16 + (seed % 8) * 16 : 0;
     o->counter_max = seed % 9 == 0 ? 12 : 0xfffffffeu;
     o->snapshot_every = 2 + (unsigned)(seed % 6);
 }

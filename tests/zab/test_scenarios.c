@@ -231,6 +231,35 @@ static void a_short_lag_is_a_diff_and_a_long_one_a_snap(void)
     teardown_sim();
 }
 
+/* The window is also bounded in payload bytes: with room for a few
+ * entries' bytes only, a lag well inside the entry count is a SNAP, and
+ * the leader keeps no more than the byte budget (plus one entry). */
+static void the_window_is_bounded_in_bytes_too(void)
+{
+    struct sim_options o;
+    sim_options_defaults(&o);
+    o.voters = 3;
+    o.window = 64;
+    o.window_bytes = 24; /* payloads "b-N" are 3-4 bytes: ~6 entries */
+    o.keep_trace = true;
+    s = sim_new(&o, test_seed());
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    int l = elect();
+    unsigned f = (unsigned)(l + 1) % 3;
+    sim_isolate(s, f);
+    submit_n(20, "b");
+    const struct zab *lz = sim_zab(s, (unsigned)l);
+    CHECK_TRUE(lz->window_used <= 24 + 8);
+    CHECK_TRUE(lz->n <= 16);
+    unsigned snaps = sim_traced(s, "mode=snap");
+    sim_heal(s);
+    sim_run_for(s, 2000);
+    CHECK_TRUE(sim_traced(s, "mode=snap") > snaps);
+    CHECK_EQ_INT(sim_delivered(s, f), 20);
+    CHECK_SIM(s, test_seed());
+    teardown_sim();
+}
+
 /* --- faults --- */
 
 /* R-BC-7: a leader cut off from its quorum steps down within ~syncLimit. */
@@ -339,6 +368,7 @@ CU_TestInfo sync_tests[] = {
      a_deposed_leader_truncates_its_uncommitted_suffix},
     {"a short lag is a diff and a long one a snap",
      a_short_lag_is_a_diff_and_a_long_one_a_snap},
+    {"the window is bounded in bytes too", the_window_is_bounded_in_bytes_too},
     CU_TEST_INFO_NULL,
 };
 
