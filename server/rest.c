@@ -1499,6 +1499,38 @@ static void stream_overflow(struct stream *st)
     }
 }
 
+/* The tree was replaced by a snapshot from the ensemble's leader: the
+ * streams' watches went with the old tree and the events between its state
+ * and the image are not known. Every stream ends (a long poll answers with a
+ * resync), and resuming from any earlier zxid gets the explicit resync. */
+void rest_tree_replaced(struct server *srv)
+{
+    struct rest *r = srv->rest;
+    if (r == NULL)
+        return;
+    int64_t z = server_last_zxid(srv);
+    if (z > r->floor_zxid)
+        r->floor_zxid = z;
+    size_t n = 0;
+    for (struct stream *st = r->streams; st; st = st->next) {
+        if (st->dropped)
+            continue;
+        n++;
+        st->dropped = true;
+        if (st->poll) {
+            st->poll->err = COORD_EAGAIN;
+            json_array_clear(st->events);
+        } else {
+            stream_cut(st);
+        }
+        stream_wake(st);
+    }
+    if (n)
+        log_info("rest: tree replaced by a snapshot, %zu watch streams "
+                 "ended (they resync) zxid=0x%" PRIx64,
+                 n, (uint64_t)z);
+}
+
 static void stream_emit(struct stream *st, int32_t type, const char *p,
                         size_t len, int64_t zxid)
 {

@@ -24,6 +24,9 @@ void rest_stop(struct server *srv);
 int rest_timeout_ms(struct server *srv);
 void rest_after_events(struct server *srv);
 void rest_tick(struct server *srv, int64_t now_ms);
+/* The ensemble replaced the tree with the leader's snapshot: watch streams
+ * end, and resuming from before it gets a resync event. */
+void rest_tree_replaced(struct server *srv);
 /* Open HTTP(S) connections and watch streams (SSE and long polls), for
  * mntr; both 0 when the gateway is off. */
 void rest_counts(const struct server *srv, size_t *conns, size_t *streams);

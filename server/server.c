@@ -469,6 +469,7 @@ void server_tree_replace(struct server *srv, struct tree *t)
     tree_free(old);
     sessions_clear(srv);
     tree_session_foreach(srv->tree, add_recovered_session, srv);
+    rest_tree_replaced(srv);
 }
 
 static void on_store(struct server *srv, struct source *src, uint32_t events)

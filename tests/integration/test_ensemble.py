@@ -543,6 +543,59 @@ class TestRestOnEnsemble(unittest.TestCase):
                                    timeout=20))
 
 
+@unittest.skipIf(IS_ZK, "coordd's REST gateway")
+class TestRestAcrossSnapshotSync(unittest.TestCase):
+    def test_a_watch_stream_resyncs_when_its_member_installs_a_snapshot(self):
+        from test_rest import SSE
+        ens = Ensemble(n=3, proxied=True)
+        self.addCleanup(ens.cleanup)
+        for m in ens.members:
+            m.extra_cfg["httpPort"] = str(harness.free_port())
+        ens.start()
+        w = ens.client(ens.leader())
+        w.create("/w", b"")
+        f = [i for i in range(3) if ens.mode(i) == "follower"][0]
+        port = int(ens.members[f].extra_cfg["httpPort"])
+        w.create("/w/first", b"")
+        ens.client(f).sync("/")
+        sse = SSE(port, "/v1/watch?path=/w&recursive")
+        self.addCleanup(sse.close)
+        w.set("/w/first", b"x")
+        first = sse.event()
+        while first.get("event") in (None, "ready"):
+            first = sse.event()
+        last_id = first.get("id")
+        # more than the leader's 5000-txn window while f is cut off: SNAP
+        ens.isolate(f)
+        others = ens.others(f)
+        c = ens.client(others)
+        results = [c.create_async("/w/n%05d" % k, b"") for k in range(5200)]
+        for r in results:
+            r.get(timeout=60)
+        ens.heal()
+        ens.wait_serving(timeout=60)
+        # the stream ends (its watch went with the old tree) ...
+        ended = False
+        try:
+            for _ in range(10000):
+                ev = sse.event(timeout=15)
+                if ev.get("event") == "resync":
+                    ended = True
+                    break
+        except (EOFError, ConnectionError):
+            ended = True  # closed; a timeout (no end, no event) fails
+        self.assertTrue(ended, "the watch stream went on silently")
+        # ... and resuming from before the snapshot says resync
+        again = SSE(port, "/v1/watch?path=/w&recursive", last_id=last_id)
+        self.addCleanup(again.close)
+        ev = again.event(timeout=15)
+        while ev.get("event") not in ("resync",) and ev.get("data", {}).get("type") != "resync":
+            ev = again.event(timeout=15)
+        self.assertEqual(ev["data"]["type"], "resync")
+        leader_log = open(ens.members[ens.leader()].log_path).read()
+        self.assertIn("mode=snap", leader_log)
+
+
 @unittest.skipIf(IS_ZK, "coordd's own messages")
 class TestConfiguration(unittest.TestCase):
     def run_coordd(self, cfg_lines, myid=None):
