@@ -1445,6 +1445,10 @@ int ensemble_open(struct server *srv, struct ensemble **out)
                                                        : 50;
         e->zc.finalize_ms = e->zc.election_min_ms;
     }
+    /* Notification resends double up to this: a few ticks, so a server
+     * that fell out of step hears the others again soon. */
+    unsigned cap = 5 * e->zc.tick_ms;
+    e->zc.election_max_ms = cap < 1000 ? 1000 : cap > 10000 ? 10000 : cap;
     for (size_t i = 0; i < cfg->n_servers && i < ZAB_MAX_MEMBERS; i++) {
         const struct coord_config_server *s = &cfg->servers[i];
         struct member *m = &e->m[e->n];

@@ -128,7 +128,12 @@ static bool proposal_has_quorum(const struct zab *z)
 
 /* Spec 2.4 step 4, FOLLOWING/LEADING notifications, and 2.6: follow once a
  * quorum agrees on (leader, peerEpoch) (R-FLE-3) and the leader itself says
- * LEADING (checkLeader). */
+ * LEADING (checkLeader). A voter counts itself among those agreeing: it
+ * only asks to follow (the leader still needs a quorum of FOLLOWERINFO and
+ * ACKEPOCH), and without it a server that fell out of step (its round ahead
+ * of a leader and followers still in discovery) could not join a leader
+ * that is one follower short of its quorum: with two of five servers down
+ * the three survivors kept missing each other. */
 static void try_join(struct zab *z)
 {
     for (unsigned l = 0; l < z->cfg.members.n; l++) {
@@ -136,7 +141,7 @@ static void try_join(struct zab *z)
         if (!ls->valid || ls->state != ZAB_LEADING ||
             ls->vote.leader != zab_sid_at(z, (int)l) || (int)l == z->me)
             continue;
-        uint32_t mask = 0;
+        uint32_t mask = i_vote(z) ? 1u << z->me : 0;
         for (unsigned i = 0; i < z->cfg.members.n; i++) {
             const struct zab_seen *s = &z->outof[i];
             if (s->valid && s->vote.leader == ls->vote.leader &&
