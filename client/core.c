@@ -418,13 +418,10 @@ static void put_auth(struct coord *c, const struct auth *a)
     jute_frame_end(&c->out, off);
 }
 
-/* Queues an auth packet now if connected; its reply pops an auth_wait.
- * Returns 1 if sent (cb will run), 0 if it waits for the next connect. */
-int core_send_auth(struct coord *c, const struct auth *a, coord_void_cb cb,
-                   void *ctx)
+/* Queues the auth packet of a and the waiter its reply pops. */
+static int queue_auth(struct coord *c, const struct auth *a, coord_void_cb cb,
+                      void *ctx)
 {
-    if (c->phase != PH_OPEN)
-        return 0; /* sent with the others on connect; no waiter */
     struct auth_wait *w = calloc(1, sizeof *w);
     if (w == NULL)
         return COORD_ENOMEM;
@@ -436,6 +433,18 @@ int core_send_auth(struct coord *c, const struct auth *a, coord_void_cb cb,
         c->awaits = w;
     c->awaits_tail = w;
     put_auth(c, a);
+    return 0;
+}
+
+/* Queues an auth packet now if connected; its reply pops an auth_wait.
+ * Returns 1 if sent (cb will run), 0 if it waits for the next connect. */
+int core_send_auth(struct coord *c, const struct auth *a, coord_void_cb cb,
+                   void *ctx)
+{
+    if (c->phase != PH_OPEN)
+        return 0; /* sent with the others on connect; no waiter */
+    if (queue_auth(c, a, cb, ctx) != 0)
+        return COORD_ENOMEM;
     int rc = flush(c);
     (void)rc;
     if (c->out.len)
@@ -464,18 +473,9 @@ static int on_connect_resp(struct coord *c, const uint8_t *p, size_t n)
     c->backoff_ms = BACKOFF_MIN;
     /* Auth first, then the watches, then what waited (wire spec 2.1). */
     for (struct auth *a = c->auths; a; a = a->next) {
-        struct auth_wait *w = calloc(1, sizeof *w);
-        if (w == NULL)
+        if (queue_auth(c, a, a->cb, a->ctx) != 0)
             return COORD_ENOMEM;
-        w->cb = a->cb;
-        w->ctx = a->ctx;
         a->cb = NULL;
-        if (c->awaits_tail)
-            c->awaits_tail->next = w;
-        else
-            c->awaits = w;
-        c->awaits_tail = w;
-        put_auth(c, a);
     }
     watch_put_set(c, &c->out);
     send_queued(c);

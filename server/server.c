@@ -761,11 +761,7 @@ int server_init(struct server *srv, struct coord_config *cfg)
     srv->start_ms = server_mono_ms();
     srandom((unsigned)server_wall_ms());
 
-    struct tree_config tc = {
-        .ttl_enabled = cfg->extended_types_enabled,
-        .container_never_used_ms = cfg->container_max_never_used_interval_ms,
-    };
-    srv->tree = tree_new(&tc, on_notify, srv);
+    srv->tree = server_tree_new(srv);
     if (srv->tree == NULL)
         return COORD_ENOMEM;
 
