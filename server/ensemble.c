@@ -81,7 +81,6 @@ struct pend {
     zab_epoch epoch;
     uint8_t *data; /* an append not yet handed to the store */
     size_t len;
-    bool issued;
 };
 
 /* Leader: writes and syncs waiting to be proposed, in arrival order. */
@@ -762,7 +761,6 @@ static bool issue(struct ensemble *e, struct pend *p)
         return false;
     free(p->data);
     p->data = NULL;
-    p->issued = true;
     return true;
 }
 
@@ -854,7 +852,6 @@ static void pq_push(struct ensemble *e, const struct zab_persist *p)
     if (direct) {
         if (!append_to_store(e, p->zxid, p->data, p->len))
             return;
-        q->issued = true;
         e->pq_issued++;
         return;
     }
