@@ -129,11 +129,16 @@ class Recipes(ServerTestCase):
     def test_double_barrier(self):
         clients = [self.client() for _ in range(3)]
         entered = []
+        # kazoo's recipe races: a member that leaves at once deletes the
+        # ready node a slower member may not have seen yet, and that one
+        # then waits for ever (with ZooKeeper too). Leave once all entered.
+        all_in = threading.Barrier(3, timeout=30)
 
         def run(c, i):
             db = c.DoubleBarrier(self.base, 3, identifier="m%d" % i)
             db.enter()
             entered.append(i)
+            all_in.wait()
             db.leave()
 
         threads = [threading.Thread(target=run, args=(c, i)) for i, c in enumerate(clients)]
