@@ -723,6 +723,21 @@ out_free:
     return ok;
 }
 
+int coord_config_parse_server(int64_t id, const char *value,
+                              struct coord_config_server *out)
+{
+    *out = (struct coord_config_server){.id = id};
+    const char *semi = strchr(value, ';');
+    size_t peer_len = semi ? (size_t)(semi - value) : strlen(value);
+    if (!parse_peer(value, peer_len, out) ||
+        (semi != NULL && !parse_client(semi + 1, out))) {
+        server_clear(out);
+        *out = (struct coord_config_server){.id = id};
+        return COORD_EINVAL;
+    }
+    return 0;
+}
+
 static int set_server(struct coord_config *cfg, struct ctx *c)
 {
     const char *num = c->key + strlen("server.");
@@ -736,16 +751,11 @@ static int set_server(struct coord_config *cfg, struct ctx *c)
                        "\"%s\"",
                     c->value);
 
-    struct coord_config_server srv = {.id = id};
-    const char *semi = strchr(c->value, ';');
-    size_t peer_len = semi ? (size_t)(semi - c->value) : strlen(c->value);
-    if (!parse_peer(c->value, peer_len, &srv) ||
-        (semi != NULL && !parse_client(semi + 1, &srv))) {
-        server_clear(&srv);
+    struct coord_config_server srv;
+    if (coord_config_parse_server(id, c->value, &srv) != 0)
         return fail(c, "expected host:port:port[:participant|:observer]"
                        "[;[host:]port], got \"%s\"",
                     c->value);
-    }
 
     /* a repeated key replaces the earlier line, as in Java properties */
     for (size_t i = 0; i < cfg->n_servers; i++) {

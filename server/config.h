@@ -215,6 +215,16 @@ int coord_config_check(const struct coord_config *cfg, char *err,
  * coord_config_finish(). Returns out->err (0 on success). */
 int coord_config_write(const struct coord_config *cfg, struct buf *out);
 
+/*
+ * Parses the value of one server.N line,
+ * `host:peerPort:electionPort[:participant|:observer][;[clientHost:]clientPort]`
+ * (IPv6 hosts in brackets, stored without), into out with out->id = id.
+ * The host strings are malloc'd and owned by the caller. 0, or COORD_EINVAL
+ * (also on allocation failure) with out holding no strings.
+ */
+int coord_config_parse_server(int64_t id, const char *value,
+                              struct coord_config_server *out);
+
 /* True when the four-letter word may run (after coord_config_finish()). */
 bool coord_config_4lw_allowed(const struct coord_config *cfg,
                               const char *word);

@@ -12,7 +12,8 @@ server_libstore_la_LIBADD = $(PTHREAD_LIBS)
 
 # --- config (zoo.cfg parsing): server/config.[ch] ---
 noinst_LTLIBRARIES += server/libconfig.la
-server_libconfig_la_SOURCES = server/config.h server/config.c
+server_libconfig_la_SOURCES = server/config.h server/config.c \
+	server/dynconfig.h server/dynconfig.c
 
 # --- coordd: the daemon ---
 noinst_LTLIBRARIES += server/libserver.la
