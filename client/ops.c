@@ -637,6 +637,29 @@ int coord_get_config(struct coord *c, coord_watch_fn w, void *wctx,
     return leave(c, r);
 }
 
+/* reconfig (16): ReconfigRequest out, a GetDataResponse (the new config
+ * and the Stat of /zookeeper/config) back, as for getConfig. */
+int coord_reconfig(struct coord *c, const char *joining, const char *leaving,
+                   const char *new_members, int64_t from_config,
+                   coord_data_cb cb, void *ctx)
+{
+    int rc = enter(c);
+    if (rc)
+        return rc;
+    struct req *r = new_req(c, COORD_OP_RECONFIG, data_done, (void *)cb, ctx,
+                            &rc);
+    if (r == NULL)
+        return rc;
+    struct coord_reconfig_req q = {
+        .joining = jute_cstr(joining),
+        .leaving = jute_cstr(leaving),
+        .new_members = jute_cstr(new_members),
+        .cur_config_id = from_config,
+    };
+    coord_put_reconfig_req(&r->body, &q);
+    return leave(c, r);
+}
+
 int coord_remove_watches_local(struct coord *c, const char *path, int type,
                                coord_watch_fn w, void *wctx)
 {

@@ -271,6 +271,22 @@ int coord_get_config_sync(struct coord *c, coord_watch_fn wf, void *wctx,
     return finish_wait(&w, coord_get_config(c, wf, wctx, data_cb, &w));
 }
 
+int coord_reconfig_sync(struct coord *c, const char *joining,
+                        const char *leaving, const char *new_members,
+                        int64_t from_config, char **data, int32_t *len,
+                        struct coord_stat *st)
+{
+    struct waiter w;
+    int rc = begin(c, &w);
+    if (rc)
+        return rc;
+    w.data = data;
+    w.len = len;
+    w.st = st;
+    return finish_wait(&w, coord_reconfig(c, joining, leaving, new_members,
+                                          from_config, data_cb, &w));
+}
+
 int coord_set_sync(struct coord *c, const char *path, const void *data,
                    int32_t len, int32_t version, struct coord_stat *st)
 {

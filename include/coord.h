@@ -418,6 +418,30 @@ int coord_whoami(struct coord *c, coord_whoami_cb cb, void *ctx);
  */
 int coord_get_config(struct coord *c, coord_watch_fn w, void *wctx,
                      coord_data_cb cb, void *ctx);
+/*
+ * reconfig (opcode 16): changes the ensemble's membership, as ZooKeeper's
+ * ZooKeeperAdmin.reconfigure does. Either incremental, with `joining`
+ * (comma-separated server lines "server.N=host:port1:port2[:role];[host:]
+ * port3") and/or `leaving` (comma-separated server ids), or
+ * non-incremental with `new_members` (the whole new membership in the same
+ * syntax, commas or newlines between lines); unused strings are NULL and
+ * sent as null. from_config is the config version the
+ * change applies to (-1 = any; the hex number after "version=" in the
+ * config text). On rc 0 the callback gets the new config text
+ * ("server.N=...\nversion=<hex>") and the Stat of /zookeeper/config, as
+ * for coord_get_config; no chroot applies. Errors from the server:
+ * COORD_ERECONFIGDISABLED (reconfigEnabled is off, ZooKeeper's default),
+ * COORD_EUNIMPLEMENTED (a standalone server with reconfig enabled),
+ * COORD_ENOAUTH (no WRITE on /zookeeper/config: usually only the super
+ * user has it), COORD_EBADVERSION (from_config is not the current
+ * version), COORD_EBADARGUMENTS (malformed or impossible membership),
+ * COORD_ENEWCONFIGNOQUORUM (no quorum of the new config is connected and
+ * synced with the leader), COORD_ERECONFIGINPROGRESS (another reconfig
+ * is not finished yet).
+ */
+int coord_reconfig(struct coord *c, const char *joining, const char *leaving,
+                   const char *new_members, int64_t from_config,
+                   coord_data_cb cb, void *ctx);
 /* Adds a credential, now and on every later connection. A refusal
  * (COORD_EAUTHFAILED) moves the handle to COORD_AUTH_FAILED. */
 int coord_add_auth(struct coord *c, const char *scheme, const void *auth,
@@ -498,6 +522,10 @@ int coord_get_sync(struct coord *c, const char *path, coord_watch_fn w,
                    struct coord_stat *st);
 int coord_get_config_sync(struct coord *c, coord_watch_fn w, void *wctx,
                           char **data, int32_t *len, struct coord_stat *st);
+int coord_reconfig_sync(struct coord *c, const char *joining,
+                        const char *leaving, const char *new_members,
+                        int64_t from_config, char **data, int32_t *len,
+                        struct coord_stat *st);
 int coord_set_sync(struct coord *c, const char *path, const void *data,
                    int32_t len, int32_t version, struct coord_stat *st);
 int coord_acl_get_sync(struct coord *c, const char *path,

@@ -418,6 +418,41 @@ static void thread_mode_runs_callbacks_on_its_thread(void)
     coord_free(c); /* stops the thread itself */
 }
 
+/* A standalone server answers reconfig ReconfigDisabled by default and
+ * Unimplemented with reconfigEnabled=true, as ZooKeeper does; the
+ * out-pointers are left alone on error and the session stays usable. */
+static void standalone_refuses_reconfig(void)
+{
+    struct coord *c = connect_shared("/chroot-ignored");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    char *data = NULL;
+    int32_t len = 5;
+    CHECK_EQ_INT(coord_reconfig_sync(c, "server.2=127.0.0.1:1:2;3", NULL, NULL,
+                                     -1, &data, &len, NULL),
+                 COORD_ERECONFIGDISABLED);
+    CU_ASSERT_PTR_NULL(data);
+    CHECK_EQ_INT(len, 5);
+    CHECK_EQ_INT(coord_reconfig_sync(c, NULL, NULL, NULL, 0, NULL, NULL, NULL),
+                 COORD_ERECONFIGDISABLED);
+    CHECK_EQ_INT(coord_get_config_sync(c, NULL, NULL, NULL, NULL, NULL), 0);
+    coord_free(c);
+
+    struct srv on = {.extra = {"reconfigEnabled=true"}};
+    CHECK_EQ_INT_FATAL(srv_start(&on), 0);
+    c = client_new(srv_hosts(&on, NULL), 6000);
+    CU_ASSERT_PTR_NOT_NULL(c);
+    if (c != NULL && wait_state(c, COORD_CONNECTED, 5000)) {
+        CHECK_EQ_INT(coord_reconfig_sync(c, NULL, "2", NULL, -1, &data, &len,
+                                         NULL), COORD_EUNIMPLEMENTED);
+        CHECK_EQ_INT(coord_state(c), COORD_CONNECTED);
+        CHECK_EQ_INT(coord_exists_sync(c, "/", NULL, NULL, NULL), 0);
+    } else {
+        CU_FAIL("no connection to the reconfigEnabled server");
+    }
+    coord_free(c);
+    srv_cleanup(&on);
+}
+
 CU_TestInfo ops_tests[] = {
     {"crud round trip updates versions", crud_round_trip_updates_versions},
     {"null and empty data are distinct", null_and_empty_data_are_distinct},
@@ -432,5 +467,6 @@ CU_TestInfo ops_tests[] = {
     {"async calls complete in order", async_calls_complete_in_order},
     {"thread mode runs callbacks on its thread",
      thread_mode_runs_callbacks_on_its_thread},
+    {"standalone refuses reconfig", standalone_refuses_reconfig},
     CU_TEST_INFO_NULL,
 };
