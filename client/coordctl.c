@@ -77,7 +77,9 @@ struct args {
 
 struct cmd {
     const char *name;
-    const char *opts; /* getopt style: a letter, ':' if it takes a value */
+    /* getopt style: a letter, ':' if it takes a value; NULL: every word but
+     * --json goes to argv and the command parses its own (long) options */
+    const char *opts;
     int min_args, max_args;
     const char *usage;
     int (*fn)(struct args *a);
@@ -506,6 +508,10 @@ static int parse_args(const struct cmd *cmd, int argc, char **argv,
     a->json = g.json;
     for (int i = 0; i < argc; i++) {
         const char *s = argv[i];
+        if (cmd->opts == NULL && strcmp(s, "--json") != 0) {
+            a->argv[a->argc++] = argv[i]; /* the command parses them */
+            continue;
+        }
         if (opts_done || s[0] != '-' || s[1] == '\0') {
             a->argv[a->argc++] = argv[i];
             continue;
@@ -1249,6 +1255,260 @@ static int cmd_config(struct args *a)
     return ST_OK;
 }
 
+static const struct cmd *find_cmd(const char *name);
+
+/* Appends s to *list, a comma between; 0 or -1 (out of memory). */
+static int list_append(char **list, const char *s)
+{
+    size_t old = *list ? strlen(*list) : 0, n = strlen(s);
+    char *p = realloc(*list, old + n + 2);
+    if (p == NULL)
+        return -1;
+    if (old)
+        p[old++] = ',';
+    memcpy(p + old, s, n + 1);
+    *list = p;
+    return 0;
+}
+
+static void lower(char *s)
+{
+    for (; *s; s++)
+        *s = (char)tolower((unsigned char)*s);
+}
+
+static char *trim(char *s)
+{
+    char *e = s + strlen(s);
+    while (isspace((unsigned char)*s))
+        s++;
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+/* Reads a dynamic config file (server.N=..., group.N=..., weight.N=...
+ * lines; blank, '#'/'!' comment and version= lines skipped) into one
+ * comma-separated membership, as zkCli's -file does. */
+static int members_from_file(const char *name, char **out)
+{
+    char *text, *line, *save = NULL;
+    size_t len;
+    int lineno = 0, rc = 0;
+    *out = NULL;
+    if (read_file(name, &text, &len) != 0)
+        return -1;
+    if (memchr(text, '\0', len) != NULL) {
+        err("Error processing %s: not a text file", name);
+        free(text);
+        return -1;
+    }
+    char *nt = realloc(text, len + 1);
+    if (nt == NULL) {
+        free(text);
+        return -1;
+    }
+    text = nt;
+    text[len] = '\0';
+    for (line = strtok_r(text, "\r\n", &save); line != NULL && rc == 0;
+         line = strtok_r(NULL, "\r\n", &save)) {
+        char *l = trim(line), *eq = strchr(l, '=');
+        lineno++;
+        if (*l == '\0' || *l == '#' || *l == '!')
+            continue;
+        if (eq == NULL) {
+            err("Error processing %s: line %d is not key=value", name, lineno);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(l), *val = trim(eq + 1);
+        if (strcmp(key, "version") == 0)
+            continue;
+        if (strncmp(key, "server.", 7) != 0 && strncmp(key, "group.", 6) != 0 &&
+            strncmp(key, "weight.", 7) != 0) {
+            err("Error processing %s: unrecognised parameter %s", name, key);
+            rc = -1;
+            break;
+        }
+        size_t n = strlen(key) + strlen(val) + 2;
+        char *kv = malloc(n);
+        if (kv == NULL || (snprintf(kv, n, "%s=%s", key, val),
+                           list_append(out, kv) != 0)) {
+            err("Error: out of memory");
+            rc = -1;
+        }
+        free(kv);
+    }
+    free(text);
+    if (rc == 0 && *out == NULL) {
+        err("Error processing %s: no server lines", name);
+        rc = -1;
+    }
+    if (rc != 0) {
+        free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static int reconfig_fail(int rc)
+{
+    const char *msg;
+    switch (rc) {
+    case COORD_ERECONFIGDISABLED:
+        msg = "reconfig is disabled on the server";
+        break;
+    case COORD_EUNIMPLEMENTED:
+        msg = "reconfig is not supported by a standalone server";
+        break;
+    case COORD_ERECONFIGINPROGRESS:
+        msg = "another reconfiguration is in progress -- concurrent "
+              "reconfigs not supported (yet)";
+        break;
+    case COORD_ENEWCONFIGNOQUORUM:
+        msg = "no quorum of the new config is connected and up-to-date with "
+              "the leader of the last committed config - try again after the "
+              "new servers are connected and synced";
+        break;
+    case COORD_EBADVERSION:
+        msg = "the current config version is not the one given with -v";
+        break;
+    case COORD_EBADARGUMENTS:
+        msg = "the server rejected the new membership";
+        break;
+    default:
+        return fail(rc, "/zookeeper/config");
+    }
+    err("Error: %s (%s)", msg, coord_err_zkname(rc));
+    return ST_SERVER;
+}
+
+/* zkCli's reconfig: -s, -v <hex version>, and either -file path or
+ * -members list (non-incremental), or -add and -remove lists
+ * (incremental; each may repeat, the lists are joined with commas). Like
+ * zkCli, -add, -remove and -members are lower-cased. */
+static int cmd_reconfig(struct args *a)
+{
+    const struct cmd *self = find_cmd("reconfig");
+    const char *vtext = NULL, *file = NULL, *members_arg = NULL;
+    char *joining = NULL, *leaving = NULL, *members = NULL, *data = NULL;
+    bool show_stat = false;
+    int64_t version = -1;
+    int32_t len = -1;
+    struct coord_stat st;
+    int status = ST_USAGE, rc;
+
+    for (int i = 0; i < a->argc; i++) {
+        const char *o = a->argv[i];
+        const char **slot = NULL;
+        char **list = NULL;
+        if (strcmp(o, "-s") == 0) {
+            show_stat = true;
+            continue;
+        }
+        if (strcmp(o, "-v") == 0)
+            slot = &vtext;
+        else if (strcmp(o, "-file") == 0)
+            slot = &file;
+        else if (strcmp(o, "-members") == 0)
+            slot = &members_arg;
+        else if (strcmp(o, "-add") == 0)
+            list = &joining;
+        else if (strcmp(o, "-remove") == 0)
+            list = &leaving;
+        else {
+            err("reconfig: unknown option or argument: %s", o);
+            goto usage;
+        }
+        if (i + 1 >= a->argc) {
+            err("reconfig: option %s needs a value", o);
+            goto usage;
+        }
+        if (slot)
+            *slot = a->argv[++i];
+        else if (list_append(list, a->argv[++i]) != 0)
+            goto oom;
+    }
+    if (file == NULL && members_arg == NULL && joining == NULL &&
+        leaving == NULL)
+        goto usage;
+    if (vtext != NULL) {
+        char *end;
+        long long v;
+        errno = 0;
+        v = strtoll(vtext, &end, 16);
+        if (errno != 0 || end == vtext || *end != '\0') {
+            err("-v must be followed by a long (configuration version)");
+            goto usage;
+        }
+        version = v;
+    }
+    if ((file || members_arg) && (joining || leaving)) {
+        err("Can't use -file or -members together with -add or -remove "
+            "(mixing incremental and non-incremental modes is not allowed)");
+        goto usage;
+    }
+    if (file && members_arg) {
+        err("Can't use -file and -members together (conflicting "
+            "non-incremental modes)");
+        goto usage;
+    }
+    if (members_arg && (members = strdup(members_arg)) == NULL)
+        goto oom;
+    if (joining)
+        lower(joining);
+    if (leaving)
+        lower(leaving);
+    if (members)
+        lower(members);
+    if (file && members_from_file(file, &members) != 0) {
+        status = ST_USAGE;
+        goto out;
+    }
+    debug("reconfig joining=%s leaving=%s members=%s from=%lld",
+          joining ? joining : "(null)", leaving ? leaving : "(null)",
+          members ? members : "(null)", (long long)version);
+    rc = coord_reconfig_sync(g.c, joining, leaving, members, version, &data,
+                             &len, &st);
+    if (rc != 0) {
+        status = reconfig_fail(rc);
+        goto out;
+    }
+    if (a->json) {
+        json_t *o = json_object();
+        json_set_data(o, data, len);
+        json_object_set_new(o, "stat", stat_json(&st));
+        emit_json(o, 0);
+    } else {
+        pthread_mutex_lock(&out_lock);
+        puts("Committed new configuration:");
+        if (data != NULL && len > 0) {
+            fwrite(data, 1, (size_t)len, stdout);
+            if (data[len - 1] != '\n')
+                putchar('\n');
+        }
+        fflush(stdout);
+        pthread_mutex_unlock(&out_lock);
+        if (show_stat)
+            print_stat(&st);
+    }
+    status = ST_OK;
+    goto out;
+oom:
+    err("Error: out of memory");
+    status = ST_SERVER;
+    goto out;
+usage:
+    status = usage_of(self);
+out:
+    free(joining);
+    free(leaving);
+    free(members);
+    free(data);
+    return status;
+}
+
 static int cmd_history(struct args *a)
 {
     json_t *arr = a->json ? json_array() : NULL;
@@ -1598,6 +1858,10 @@ static const struct cmd cmds[] = {
     {"load", "", 1, 2, "load [--force] file|- [path]", cmd_load},
     {"ls", "swR", 1, 1, "ls [-s] [-w] [-R] path", cmd_ls},
     {"quit", "", 0, 0, "quit", cmd_quit},
+    {"reconfig", NULL, 0, INT_MAX, "reconfig [-s] [-v version] "
+     "[[-file path] | [-members serverID=host:port1:port2;port3[,...]*]] | "
+     "[-add serverId=host:port1:port2;port3[,...]]* "
+     "[-remove serverId[,...]*]", cmd_reconfig},
     {"removewatches", "cdaprl", 1, 1, "removewatches path [-c|-d|-a|-p|-r]",
      cmd_removewatches},
     {"set", "sv:f:", 1, 2, "set [-s] [-v version] path data|-f file",
@@ -1758,14 +2022,46 @@ static void cands_add(char *s)
     cands[ncands++] = s;
 }
 
+/* The first word of the line and the word before `start`, split on
+ * blanks only (enough for choosing what to complete). */
+static void line_words(int start, char *first, char *prev, size_t n)
+{
+    char *copy = strndup(rl_line_buffer, (size_t)start), *save = NULL;
+    first[0] = prev[0] = '\0';
+    if (copy == NULL)
+        return;
+    for (char *w = strtok_r(copy, " \t", &save); w != NULL;
+         w = strtok_r(NULL, " \t", &save)) {
+        if (first[0] == '\0')
+            snprintf(first, n, "%s", w);
+        snprintf(prev, n, "%s", w);
+    }
+    free(copy);
+}
+
+static const char *const reconfig_opts[] = {"-s", "-v", "-file", "-members",
+                                            "-add", "-remove", NULL};
+
 /* Completes command names in the first word, znode paths elsewhere: the
- * typed parent's children are listed and those with the typed prefix kept. */
+ * typed parent's children are listed and those with the typed prefix kept.
+ * reconfig's arguments are its options, and a local file after -file. */
 static char **complete(const char *text, int start, int end)
 {
+    char first[64], prev[64];
     (void)end;
     rl_attempted_completion_over = 1;
     cands_clear();
-    if (start == 0) {
+    line_words(start, first, prev, sizeof first);
+    if (start > 0 && strcasecmp(first, "reconfig") == 0) {
+        if (strcmp(prev, "-file") == 0)
+            return rl_completion_matches(text,
+                                         rl_filename_completion_function);
+        if (text[0] == '-' || text[0] == '\0')
+            for (int i = 0; reconfig_opts[i]; i++)
+                if (strncmp(reconfig_opts[i], text, strlen(text)) == 0)
+                    cands_add(strdup(reconfig_opts[i]));
+        rl_completion_append_character = ' ';
+    } else if (start == 0) {
         for (size_t i = 0; i < NCMDS; i++)
             if (strncmp(cmds[i].name, text, strlen(text)) == 0)
                 cands_add(strdup(cmds[i].name));
