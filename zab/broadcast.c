@@ -7,7 +7,7 @@
 void broadcast_send_to_learners(struct zab *z, const struct zab_msg *m,
                                 bool voters, bool observers)
 {
-    for (unsigned i = 0; i < z->cfg.members.n; i++) {
+    for (unsigned i = 0; i < z->n_peers; i++) {
         const struct zab_learner *l = &z->learners[i];
         if (l->state < LEARNER_SYNCING)
             continue; /* not yet in the forwarding set (spec 4.3 step 4) */
@@ -27,6 +27,12 @@ int broadcast_submit(struct zab *z, const uint8_t *data, size_t len)
     if (z->n - (size_t)zab_log_upper(z, z->committed) >=
         z->cfg.max_outstanding)
         return COORD_ETHROTTLED;
+    /* Spec 8: one reconfiguration in flight at a time. */
+    const uint8_t *text;
+    size_t text_len;
+    if (z->has_next && z->cfg.txn_config != NULL &&
+        z->cfg.txn_config(z->cfg.config_ctx, data, len, &text, &text_len))
+        return COORD_ERECONFIGINPROGRESS;
     if (z->counter >= z->cfg.counter_max) {
         zab_go_looking(z, "zxid counter exhausted");
         return COORD_EAGAIN;
@@ -56,7 +62,7 @@ static void try_commit(struct zab *z)
         if (i < 0 || (size_t)i >= z->n)
             return;
         struct zab_entry *e = zab_log_at(z, (size_t)i);
-        if (!quorum_has(&z->cfg.members, e->acks))
+        if (!zab_quorum(z, e->acks))
             return;
         zab_zxid zxid = e->zxid;
         struct zab_msg inform = {.type = ZAB_MSG_INFORM,
@@ -194,12 +200,12 @@ static void leader_tick(struct zab *z)
     if (z->now_ms >= z->next_ping) {
         z->next_ping = z->now_ms + z->cfg.tick_ms / 2;
         struct zab_msg p = {.type = ZAB_MSG_PING, .zxid = z->last_proposed};
-        for (unsigned i = 0; i < z->cfg.members.n; i++)
+        for (unsigned i = 0; i < z->n_peers; i++)
             if (z->learners[i].state != LEARNER_NONE)
                 zab_send(z, zab_sid_at(z, (int)i), &p);
     }
     uint32_t synced = 1u << z->me;
-    for (unsigned i = 0; i < z->cfg.members.n; i++) {
+    for (unsigned i = 0; i < z->n_peers; i++) {
         struct zab_learner *l = &z->learners[i];
         if (l->state == LEARNER_NONE)
             continue;
@@ -224,7 +230,7 @@ static void leader_tick(struct zab *z)
     }
     if (z->phase == ZAB_BROADCAST && z->now_ms >= z->next_check) {
         z->next_check = z->now_ms + z->cfg.tick_ms;
-        if (!quorum_has(&z->cfg.members, synced))
+        if (!zab_quorum(z, synced))
             zab_go_looking(z, "leader lost its quorum");
     }
 }

@@ -16,7 +16,7 @@ static void send_info(struct zab *z)
         .zxid = ZAB_ZXID(z->accepted_epoch, 0),
         .sid = z->cfg.my_id,
         .version = ZAB_PROTOCOL_VERSION,
-        .config_version = z->cfg.members.version};
+        .config_version = z->active.m.version};
     zab_send(z, z->leader, &m);
 }
 
@@ -39,16 +39,18 @@ static void check_epoch_quorum(struct zab *z)
     zab_epoch max = z->accepted_epoch;
     if (z->learner_epoch_seen > max)
         max = z->learner_epoch_seen; /* see leader_on_info */
-    for (unsigned i = 0; i < z->cfg.members.n; i++) {
+    for (unsigned i = 0; i < z->n_peers; i++) {
         const struct zab_learner *l = &z->learners[i];
         if (l->state == LEARNER_NONE)
             continue;
-        if (!l->observer)
-            mask |= 1u << i;
+        /* Counted by my view of the configurations, not by how it joined
+         * (ZooKeeper's isParticipant): an observer that a pending
+         * configuration makes a voter learns it only through this sync. */
+        mask |= 1u << i;
         if (l->accepted_epoch > max)
             max = l->accepted_epoch;
     }
-    if (!quorum_has(&z->cfg.members, mask))
+    if (!zab_quorum(z, mask))
         return;
     z->epoch_fixed = true;
     z->epoch = max + 1;
@@ -65,12 +67,12 @@ static void check_ack_quorum(struct zab *z)
     if (!z->epoch_ready || z->current_requested)
         return;
     uint32_t mask = 1u << z->me;
-    for (unsigned i = 0; i < z->cfg.members.n; i++) {
+    for (unsigned i = 0; i < z->n_peers; i++) {
         const struct zab_learner *l = &z->learners[i];
-        if (l->state == LEARNER_ACKED && !l->observer && l->current_epoch >= 0)
+        if (l->state == LEARNER_ACKED && l->current_epoch >= 0)
             mask |= 1u << i;
     }
-    if (!quorum_has(&z->cfg.members, mask))
+    if (!zab_quorum(z, mask))
         return;
     z->current_requested = true;
     zab_persist_epoch(z, ZAB_PERSIST_CURRENT_EPOCH, z->epoch,
@@ -125,7 +127,10 @@ static void leader_on_info(struct zab *z, int from, const struct zab_msg *m)
     }
     memset(l, 0, sizeof *l);
     l->state = LEARNER_INFO;
-    l->observer = !quorum_is_voter(&z->cfg.members, from);
+    /* The learner says how it joins: a server in no configuration yet
+     * (joining by reconfig) follows and acks; its acks count once a
+     * configuration lists it as a voter (spec 8). */
+    l->observer = m->type == ZAB_MSG_OBSERVERINFO;
     l->accepted_epoch = accepted;
     l->last_heard_ms = z->now_ms;
     if (z->epoch_ready)
@@ -217,7 +222,7 @@ void discovery_epoch_persisted(struct zab *z, int purpose)
         if (z->role != ZAB_LEADING || z->phase != ZAB_DISCOVERY)
             return;
         z->epoch_ready = true;
-        for (unsigned i = 0; i < z->cfg.members.n; i++)
+        for (unsigned i = 0; i < z->n_peers; i++)
             if (z->learners[i].state == LEARNER_INFO)
                 send_leaderinfo(z, (int)i);
         check_ack_quorum(z);
@@ -230,7 +235,7 @@ void discovery_epoch_persisted(struct zab *z, int purpose)
                   (unsigned long long)z->cfg.my_id, z->epoch,
                   (unsigned long long)zab_log_last(z));
         z->phase_deadline = z->now_ms + limit_ms(z, z->cfg.init_limit);
-        for (unsigned i = 0; i < z->cfg.members.n; i++)
+        for (unsigned i = 0; i < z->n_peers; i++)
             if (z->learners[i].state == LEARNER_ACKED)
                 sync_learner(z, (int)i);
         sync_on_newleader_ack(z, -1); /* a lone voter is a quorum */

@@ -21,7 +21,16 @@ static bool same(const struct zab_vote *a, const struct zab_vote *b)
 
 static bool i_vote(const struct zab *z)
 {
-    return quorum_is_voter(&z->cfg.members, z->me);
+    return zab_is_voter(z, z->me); /* in the active or pending config */
+}
+
+/* Only a voter of the active configuration may be proposed as leader
+ * (ZooKeeper's getInitId and totalOrderPredicate): servers that know a
+ * pending configuration and servers that do not then still agree on
+ * who can win. */
+static bool can_lead(const struct zab *z, zab_sid sid)
+{
+    return quorum_role(&z->active.m, sid) == ZAB_VOTER;
 }
 
 /* Spec 2.4 step 1: "a server starts by voting for itself:
@@ -29,7 +38,7 @@ static bool i_vote(const struct zab *z)
 static struct zab_vote self_vote(const struct zab *z)
 {
     struct zab_vote v = {0, 0, 0};
-    if (i_vote(z)) {
+    if (can_lead(z, z->cfg.my_id)) {
         v.leader = z->cfg.my_id;
         v.zxid = zab_log_last(z);
         v.epoch = z->current_epoch;
@@ -38,12 +47,16 @@ static struct zab_vote self_vote(const struct zab *z)
 }
 
 /* The vote this server reports: its proposal while LOOKING, else the
- * leader it follows; R-FLE-2: the new epoch once established. */
-static void notify(struct zab *z, zab_sid to)
+ * leader it follows; R-FLE-2: the new epoch once established. It carries
+ * my active configuration (spec 2.2), which a server that missed a
+ * reconfiguration adopts. */
+void election_notify(struct zab *z, zab_sid to)
 {
     struct zab_msg m = {.type = ZAB_MSG_NOTIFICATION,
                         .version = ZAB_PROTOCOL_VERSION,
-                        .config_version = z->cfg.members.version,
+                        .config_version = z->active.m.version,
+                        .data = z->active.text,
+                        .len = z->active.len,
                         .state = z->role};
     if (z->role == ZAB_LOOKING) {
         m.leader = z->proposal.leader;
@@ -61,11 +74,12 @@ static void notify(struct zab *z, zab_sid to)
 }
 
 
+/* Spec 2.4 step 1: every voter of the active and the pending config. */
 static void send_all(struct zab *z)
 {
-    for (unsigned i = 0; i < z->cfg.members.n; i++)
-        if ((int)i != z->me && quorum_is_voter(&z->cfg.members, (int)i))
-            notify(z, zab_sid_at(z, (int)i));
+    for (unsigned i = 0; i < z->n_peers; i++)
+        if ((int)i != z->me && zab_is_voter(z, (int)i))
+            election_notify(z, zab_sid_at(z, (int)i));
 }
 
 static void arm_resend(struct zab *z)
@@ -81,6 +95,7 @@ void election_start(struct zab *z)
 {
     memset(z->recv, 0, sizeof z->recv);
     memset(z->outof, 0, sizeof z->outof);
+    memset(z->replied, 0, sizeof z->replied);
     z->decide_at = 0;
     if (!zab_pending_empty(z)) {
         z->voting = false;
@@ -105,7 +120,9 @@ static void decide(struct zab *z, zab_sid leader)
     if (leader == z->cfg.my_id) {
         zab_move(z, ZAB_LEADING, ZAB_DISCOVERY);
     } else {
-        zab_move(z, i_vote(z) ? ZAB_FOLLOWING : ZAB_OBSERVING,
+        /* A server in no configuration (joining) follows without a vote:
+         * its acks count once a configuration lists it (spec 8). */
+        zab_move(z, zab_i_observe(z) ? ZAB_OBSERVING : ZAB_FOLLOWING,
                  ZAB_DISCOVERY);
     }
     zab_trace(z, "zab: decided sid=%llu role=%s leader=%llu round=%llu",
@@ -118,12 +135,12 @@ static void decide(struct zab *z, zab_sid leader)
 static bool proposal_has_quorum(const struct zab *z)
 {
     uint32_t mask = 0;
-    for (unsigned i = 0; i < z->cfg.members.n; i++) {
+    for (unsigned i = 0; i < z->n_peers; i++) {
         const struct zab_seen *s = &z->recv[i];
         if (s->valid && s->round == z->round && same(&s->vote, &z->proposal))
             mask |= 1u << i;
     }
-    return z->proposal.leader != 0 && quorum_has(&z->cfg.members, mask);
+    return z->proposal.leader != 0 && zab_quorum(z, mask);
 }
 
 /* Spec 2.4 step 4, FOLLOWING/LEADING notifications, and 2.6: follow once a
@@ -136,19 +153,19 @@ static bool proposal_has_quorum(const struct zab *z)
  * the three survivors kept missing each other. */
 static void try_join(struct zab *z)
 {
-    for (unsigned l = 0; l < z->cfg.members.n; l++) {
+    for (unsigned l = 0; l < z->n_peers; l++) {
         const struct zab_seen *ls = &z->outof[l];
         if (!ls->valid || ls->state != ZAB_LEADING ||
             ls->vote.leader != zab_sid_at(z, (int)l) || (int)l == z->me)
             continue;
         uint32_t mask = i_vote(z) ? 1u << z->me : 0;
-        for (unsigned i = 0; i < z->cfg.members.n; i++) {
+        for (unsigned i = 0; i < z->n_peers; i++) {
             const struct zab_seen *s = &z->outof[i];
             if (s->valid && s->vote.leader == ls->vote.leader &&
                 s->vote.epoch == ls->vote.epoch)
                 mask |= 1u << i;
         }
-        if (quorum_has(&z->cfg.members, mask)) {
+        if (zab_quorum(z, mask)) {
             z->round = ls->round;
             z->proposal = ls->vote;
             decide(z, ls->vote.leader);
@@ -159,19 +176,31 @@ static void try_join(struct zab *z)
 
 void election_on_msg(struct zab *z, int from, const struct zab_msg *m)
 {
-    bool sender_votes = quorum_is_voter(&z->cfg.members, from);
+    if (m->config_version > z->active.m.version)
+        config_adopt(z, m->config_version, m->data, m->len);
+    bool sender_votes = zab_is_voter(z, from);
     zab_sid sender = zab_sid_at(z, from);
     /* Step 5: a server that is not LOOKING answers a LOOKING one at once. */
     if (z->role != ZAB_LOOKING) {
         if (m->state == ZAB_LOOKING)
-            notify(z, sender);
+            election_notify(z, sender);
         return;
     }
     if (!z->voting)
         return; /* still quiescing the log writer */
     if (!sender_votes) {
-        if (m->state == ZAB_LOOKING)
-            notify(z, sender); /* non-voters get a reply, nothing else */
+        /* Non-voters get a reply, nothing else; the same reply only once:
+         * two servers that each think the other has no vote (one knows a
+         * pending configuration the other does not) would otherwise
+         * answer each other forever. */
+        struct zab_seen now = {true, ZAB_LOOKING, z->proposal, z->round};
+        struct zab_seen *r = &z->replied[from];
+        if (m->state == ZAB_LOOKING &&
+            !(r->valid && r->round == now.round &&
+              same(&r->vote, &now.vote))) {
+            *r = now;
+            election_notify(z, sender);
+        }
         return;
     }
     if (m->state == ZAB_OBSERVING)
@@ -182,31 +211,37 @@ void election_on_msg(struct zab *z, int from, const struct zab_msg *m)
         try_join(z);
         return;
     }
-    if (!i_vote(z))
-        return; /* observers only care about established leaders */
+    /* A server that is no voter in its own view still takes part (with
+     * no vote of its own to start from): a server whose pending
+     * configuration lists it as a voter counts its vote (ZooKeeper does
+     * the same; without it, voters of a configuration that a non-voter
+     * never heard of could never make that configuration's quorum). */
     struct zab_vote n = {m->leader, m->zxid, m->peer_epoch};
-    int nl = quorum_index(&z->cfg.members, m->leader);
-    if (!quorum_is_voter(&z->cfg.members, nl))
-        return; /* a vote for a non-voter never wins */
+    /* A vote for a server that cannot lead never wins and is not
+     * counted, but its round still moves mine: a server voting for
+     * nobody (no voter of its active configuration) must not leave a
+     * candidate behind in an older round. */
+    bool valid = can_lead(z, m->leader);
     if (m->round > z->round) {
         z->round = m->round;
         memset(z->recv, 0, sizeof z->recv);
         struct zab_vote mine = self_vote(z);
-        z->proposal = beats(&n, &mine) ? n : mine;
+        z->proposal = valid && beats(&n, &mine) ? n : mine;
         z->recv[z->me] = (struct zab_seen){true, ZAB_LOOKING, z->proposal,
                                            z->round};
         z->decide_at = 0;
         send_all(z);
     } else if (m->round < z->round) {
-        notify(z, sender);
+        election_notify(z, sender);
         return;
-    } else if (beats(&n, &z->proposal)) {
+    } else if (valid && beats(&n, &z->proposal)) {
         z->proposal = n;
         z->recv[z->me].vote = n;
         z->decide_at = 0;
         send_all(z);
     }
-    z->recv[from] = (struct zab_seen){true, ZAB_LOOKING, n, m->round};
+    if (valid)
+        z->recv[from] = (struct zab_seen){true, ZAB_LOOKING, n, m->round};
     if (proposal_has_quorum(z)) {
         if (z->decide_at == 0)
             z->decide_at = z->now_ms + z->cfg.finalize_ms;

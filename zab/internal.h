@@ -47,15 +47,31 @@ void zab_pending_clear(struct zab *z);
 uint64_t zab_rand(struct zab *z);
 zab_sid zab_sid_at(const struct zab *z, int idx);
 
-/* quorum.c: membership as data. */
-int quorum_index(const struct zab_membership *m, zab_sid id);
-bool quorum_is_voter(const struct zab_membership *m, int idx);
-bool quorum_has(const struct zab_membership *m, uint32_t mask);
+/* quorum.c: membership as data (spec 1.1, 8). Peers are indexed in
+ * z->peers; masks hold one bit per peer index. */
+int quorum_role(const struct zab_membership *m, zab_sid id); /* 0: absent */
+int peer_find(const struct zab *z, zab_sid id);
+int peer_add(struct zab *z, zab_sid id);
+void peers_add_config(struct zab *z, const struct zab_membership *m);
+bool zab_quorum(const struct zab *z, uint32_t mask);
+bool zab_is_voter(const struct zab *z, int idx);
+int config_init(struct zab *z, const struct zab_config *cfg);
+void config_free(struct zab *z);
+void config_logged(struct zab *z, struct zab_entry *e);
+void config_delivered(struct zab *z, const struct zab_entry *e);
+void config_activate(struct zab *z, const struct zab_membership *m,
+                     const uint8_t *text, size_t len);
+void config_adopt(struct zab *z, uint64_t version, const uint8_t *text,
+                  size_t len);
+void config_rescan(struct zab *z);
+void config_check_role(struct zab *z);
+bool zab_i_observe(const struct zab *z);
 
 /* election.c: fast leader election (spec 2). */
 void election_start(struct zab *z);
 void election_on_msg(struct zab *z, int from, const struct zab_msg *m);
 void election_tick(struct zab *z);
+void election_notify(struct zab *z, zab_sid to);
 
 /* discovery.c: epoch establishment (spec 3). */
 void discovery_start(struct zab *z);

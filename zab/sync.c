@@ -90,9 +90,13 @@ void sync_learner(struct zab *z, int idx)
         struct zab_msg cm = {.type = ZAB_MSG_COMMIT, .zxid = e->zxid};
         zab_send(z, to, &cm);
     }
+    /* NEWLEADER carries my active (committed) configuration: a learner
+     * synced by SNAP never sees the txn that made it. */
     struct zab_msg nl = {.type = ZAB_MSG_NEWLEADER,
                          .zxid = ZAB_ZXID(z->epoch, 0),
-                         .config_version = z->cfg.members.version};
+                         .config_version = z->active.m.version,
+                         .data = z->active.text,
+                         .len = z->active.len};
     zab_send(z, to, &nl);
     if (!l->observer) {
         for (; i >= 0 && (size_t)i < z->n; i++) {
@@ -130,10 +134,10 @@ void sync_on_newleader_ack(struct zab *z, int idx)
     if (z->phase != ZAB_SYNC)
         return;
     uint32_t mask = 1u << z->me;
-    for (unsigned i = 0; i < z->cfg.members.n; i++)
+    for (unsigned i = 0; i < z->n_peers; i++)
         if (z->learners[i].state == LEARNER_SYNCED)
             mask |= 1u << i;
-    if (!quorum_has(&z->cfg.members, mask))
+    if (!zab_quorum(z, mask))
         return;
     zab_move(z, ZAB_LEADING, ZAB_BROADCAST);
     z->committed = zab_log_last(z);
@@ -144,7 +148,7 @@ void sync_on_newleader_ack(struct zab *z, int idx)
     zab_trace(z, "zab: elected leader sid=%llu epoch=%u zxid=0x%llx",
               (unsigned long long)z->cfg.my_id, z->epoch,
               (unsigned long long)ZAB_ZXID(z->epoch, 0));
-    for (unsigned i = 0; i < z->cfg.members.n; i++)
+    for (unsigned i = 0; i < z->n_peers; i++)
         if (z->learners[i].state == LEARNER_SYNCED)
             zab_send(z, zab_sid_at(z, (int)i),
                      &(struct zab_msg){.type = ZAB_MSG_UPTODATE});
@@ -230,6 +234,7 @@ void sync_on_msg(struct zab *z, const struct zab_msg *m)
         if (z->newleader_end > zab_log_last(z))
             return fail(z, "history shorter than announced");
         z->newleader_seen = true;
+        config_adopt(z, m->config_version, m->data, m->len);
         zab_persist_epoch(z, ZAB_PERSIST_CURRENT_EPOCH, z->epoch,
                           PURPOSE_LEARNER_CURRENT);
         break;

@@ -63,9 +63,18 @@ static long body_size(int type)
     }
 }
 
+/* Types whose fixed body is followed by a configuration text (spec 2.2:
+ * configLen + config), possibly empty. */
+static bool has_config(int type)
+{
+    return type == ZAB_MSG_NOTIFICATION || type == ZAB_MSG_NEWLEADER;
+}
+
 size_t zab_msg_size(const struct zab_msg *m)
 {
     long b = body_size(m->type);
+    if (has_config(m->type))
+        return ZAB_WIRE_HEADER + (size_t)b + m->len;
     return ZAB_WIRE_HEADER + (b >= 0 ? (size_t)b : m->len);
 }
 
@@ -85,6 +94,8 @@ size_t zab_msg_encode(const struct zab_msg *m, uint8_t *out)
         put64(p + 20, m->peer_epoch);
         put32(p + 28, (uint32_t)m->version);
         put64(p + 32, m->config_version);
+        if (m->len > 0)
+            memcpy(p + 40, m->data, m->len);
         break;
     case ZAB_MSG_FOLLOWERINFO:
     case ZAB_MSG_OBSERVERINFO:
@@ -101,6 +112,8 @@ size_t zab_msg_encode(const struct zab_msg *m, uint8_t *out)
         break;
     case ZAB_MSG_NEWLEADER:
         put64(p, m->config_version);
+        if (m->len > 0)
+            memcpy(p + 8, m->data, m->len);
         break;
     case ZAB_MSG_DIFF:
     case ZAB_MSG_TRUNC:
@@ -130,8 +143,12 @@ int zab_msg_decode(const uint8_t *p, size_t n, struct zab_msg *m)
     uint32_t len = get32(p + 12);
     if (len > COORD_MAX_FRAME || (size_t)len != n - ZAB_WIRE_HEADER)
         return COORD_EPROTO;
-    if (want >= 0 && (size_t)want != len)
+    if (has_config((int)type)) {
+        if (len < (size_t)want || len - (size_t)want > ZAB_MAX_CONFIG)
+            return COORD_EPROTO;
+    } else if (want >= 0 && (size_t)want != len) {
         return COORD_EPROTO;
+    }
     m->type = (int)type;
     m->zxid = get64(p + 4);
     const uint8_t *b = p + ZAB_WIRE_HEADER;
@@ -147,6 +164,8 @@ int zab_msg_decode(const uint8_t *p, size_t n, struct zab_msg *m)
         m->peer_epoch = (zab_epoch)pe;
         m->version = (int)(int32_t)get32(b + 28);
         m->config_version = get64(b + 32);
+        m->data = b + want;
+        m->len = len - (size_t)want;
         break;
     }
     case ZAB_MSG_FOLLOWERINFO:
@@ -170,6 +189,8 @@ int zab_msg_decode(const uint8_t *p, size_t n, struct zab_msg *m)
         break;
     case ZAB_MSG_NEWLEADER:
         m->config_version = get64(b);
+        m->data = b + want;
+        m->len = len - (size_t)want;
         if (ZAB_COUNTER(m->zxid) != 0)
             return COORD_EPROTO;
         break;

@@ -32,13 +32,14 @@ enum {
 /*
  * A decoded message. Which fields mean something depends on type:
  *   NOTIFICATION: zxid = voted zxid, state, leader, round, peer_epoch,
- *                 version, config_version;
+ *                 version, config_version, data/len = that configuration's
+ *                 text (may be empty);
  *   FOLLOWERINFO/OBSERVERINFO: zxid = (acceptedEpoch, 0), sid, version,
  *                 config_version;
  *   LEADERINFO: zxid = (e, 0), version;
  *   ACKEPOCH: zxid = last logged, current_epoch (-1: already accepted),
  *                 committed (last delivered);
- *   NEWLEADER: zxid = (e, 0), config_version;
+ *   NEWLEADER: zxid = (e, 0), config_version, data/len = its text;
  *   DIFF/TRUNC/SNAP: zxid = where the entries that follow start (TRUNC:
  *                 keep <= zxid; SNAP: the image's tag), committed = the
  *                 last history entry the learner may apply at UPTODATE;

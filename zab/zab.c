@@ -122,7 +122,7 @@ uint64_t zab_rand(struct zab *z)
 
 zab_sid zab_sid_at(const struct zab *z, int idx)
 {
-    return z->cfg.members.members[idx].id;
+    return z->peers[idx];
 }
 
 /* --- the per-step arena: blocks never move, so pointers stay valid --- */
@@ -305,6 +305,8 @@ void zab_deliver_upto(struct zab *z, zab_zxid zxid)
             (struct zab_delivery){.zxid = e->zxid, .data = copy, .len = e->len};
         z->delivered = e->zxid;
         z->window_used += e->len;
+        if (e->config)
+            config_delivered(z, e);
     }
     if (z->committed < z->delivered)
         z->committed = z->delivered;
@@ -383,6 +385,7 @@ int zab_log_append(struct zab *z, zab_zxid zxid, const uint8_t *data,
         memcpy(copy, data, len);
     struct zab_entry *e = &z->entries[z->head + z->n++];
     *e = (struct zab_entry){.zxid = zxid, .data = copy, .len = len};
+    config_logged(z, e);
     persist_append(z, e);
     return 0;
 }
@@ -399,6 +402,8 @@ void zab_log_truncate(struct zab *z, zab_zxid zxid)
         z->entries[z->head + i].data = NULL;
     }
     z->n = (size_t)keep;
+    if (z->has_next && z->next.m.version > zxid)
+        config_rescan(z);
     if (!pending_push(z, ZAB_PERSIST_TRUNCATE, zxid, 0))
         return;
     struct zab_persist *p = persist_push(z);
@@ -416,6 +421,10 @@ void zab_log_reset(struct zab *z, zab_zxid base)
     z->head = z->n = 0;
     z->base = base;
     z->window_used = 0;
+    if (z->has_next) {
+        z->has_next = false;
+        z->config_changed = true;
+    }
 }
 
 /* --- phases --- */
@@ -460,12 +469,16 @@ int zab_init(struct zab *z, const struct zab_config *cfg,
     memset(z, 0, sizeof *z);
     if (cfg->members.n == 0 || cfg->members.n > ZAB_MAX_MEMBERS ||
         cfg->tick_ms == 0 || cfg->init_limit == 0 || cfg->sync_limit == 0 ||
-        cfg->window == 0 || cfg->max_outstanding == 0)
+        cfg->window == 0 || cfg->max_outstanding == 0 || cfg->my_id == 0)
         return COORD_EINVAL;
     z->cfg = *cfg;
-    z->me = quorum_index(&cfg->members, cfg->my_id);
-    if (z->me < 0 || cfg->my_id == 0)
-        return COORD_EINVAL;
+    z->cfg.config_text = NULL; /* the copy lives in z->active */
+    z->me = peer_add(z, cfg->my_id);
+    int crc = config_init(z, cfg);
+    if (crc != 0) {
+        config_free(z);
+        return crc;
+    }
     if (z->cfg.election_min_ms == 0)
         z->cfg.election_min_ms = 200;
     if (z->cfg.election_max_ms < z->cfg.election_min_ms)
@@ -476,11 +489,14 @@ int zab_init(struct zab *z, const struct zab_config *cfg,
     z->role = ZAB_LOOKING;
     z->phase = ZAB_ELECTION;
     if (boot != NULL) {
-        if (boot->current_epoch > boot->accepted_epoch)
-            return COORD_EINVAL;
+        bool ok = boot->current_epoch <= boot->accepted_epoch;
         for (size_t i = 1; i < boot->n_log; i++)
             if (boot->log[i].zxid <= boot->log[i - 1].zxid)
-                return COORD_EINVAL;
+                ok = false;
+        if (!ok) {
+            config_free(z);
+            return COORD_EINVAL;
+        }
         z->accepted_epoch = z->pending_accepted = boot->accepted_epoch;
         z->current_epoch = z->pending_current = boot->current_epoch;
         zab_zxid lc = boot->last_committed;
@@ -501,8 +517,14 @@ int zab_init(struct zab *z, const struct zab_config *cfg,
             }
         }
         z->delivered = z->committed = lc;
-        for (size_t i = 0; i < z->n && z->entries[z->head + i].zxid <= lc; i++)
+        for (size_t i = 0; i < z->n && z->entries[z->head + i].zxid <= lc;
+             i++) {
             z->window_used += z->entries[z->head + i].len;
+            /* committed before the crash: active (if newer) */
+            if (z->entries[z->head + i].config)
+                config_delivered(z, &z->entries[z->head + i]);
+        }
+        config_rescan(z); /* the pending one is above lc, if any */
     }
     /* The records came from disk: nothing is pending. */
     z->n_persist = 0;
@@ -515,6 +537,7 @@ int zab_init(struct zab *z, const struct zab_config *cfg,
 void zab_close(struct zab *z)
 {
     zab_log_reset(z, 0);
+    config_free(z);
     free(z->entries);
     free(z->pending);
     free(z->out_send);
@@ -574,12 +597,15 @@ static int on_persisted(struct zab *z, bool epoch, zab_zxid zxid)
 static void on_msg(struct zab *z, const struct zab_event *ev)
 {
     struct zab_msg m;
-    int from = quorum_index(&z->cfg.members, ev->msg.from);
-    if (from < 0 || from == z->me ||
+    if (ev->msg.from == z->cfg.my_id ||
         zab_msg_decode(ev->msg.data, ev->msg.len, &m) != 0) {
         z->err = COORD_EPROTO;
         return;
     }
+    /* A server in no configuration I know may be joining (spec 8). */
+    int from = peer_add(z, ev->msg.from);
+    if (from < 0)
+        return; /* no room: ignored, like a message never sent */
     if (m.type == ZAB_MSG_NOTIFICATION) {
         election_on_msg(z, from, &m);
         return;
@@ -636,7 +662,7 @@ static void on_msg(struct zab *z, const struct zab_event *ev)
 
 static void on_peer(struct zab *z, const struct zab_event *ev, bool up)
 {
-    int idx = quorum_index(&z->cfg.members, ev->peer.id);
+    int idx = up ? peer_add(z, ev->peer.id) : peer_find(z, ev->peer.id);
     if (idx < 0 || idx == z->me)
         return;
     if (!up) {
@@ -655,15 +681,7 @@ static void on_peer(struct zab *z, const struct zab_event *ev, bool up)
     if (z->role == ZAB_LOOKING && z->voting) {
         election_tick(z); /* may decide */
         if (z->role == ZAB_LOOKING) {
-            struct zab_msg m = {.type = ZAB_MSG_NOTIFICATION,
-                                .zxid = z->proposal.zxid,
-                                .state = ZAB_LOOKING,
-                                .leader = z->proposal.leader,
-                                .round = z->round,
-                                .peer_epoch = z->proposal.epoch,
-                                .version = ZAB_PROTOCOL_VERSION,
-                                .config_version = z->cfg.members.version};
-            zab_send(z, ev->peer.id, &m);
+            election_notify(z, ev->peer.id);
         }
     } else if (z->role != ZAB_LEADING && z->role != ZAB_LOOKING &&
                z->phase == ZAB_DISCOVERY && ev->peer.id == z->leader) {
@@ -678,6 +696,7 @@ int zab_step(struct zab *z, const struct zab_event *ev,
     arena_reset(z, false);
     z->err = 0;
     z->changed = false;
+    z->config_changed = false;
     z->submitted = 0;
     int rc = 0;
     if (!z->started) {
@@ -720,6 +739,7 @@ int zab_step(struct zab *z, const struct zab_event *ev,
         rc = COORD_EINVAL;
         break;
     }
+    config_check_role(z);
     if (rc == 0 && z->err != 0)
         rc = z->err;
     out->send = z->out_send;
@@ -734,6 +754,7 @@ int zab_step(struct zab *z, const struct zab_event *ev,
     out->leader = z->leader;
     out->epoch = z->epoch;
     out->submitted = z->submitted;
+    out->config_changed = z->config_changed;
     return rc;
 }
 
@@ -779,6 +800,16 @@ zab_zxid zab_last_logged(const struct zab *z)
     return zab_log_last(z);
 }
 
+const struct zab_cfgstate *zab_active_config(const struct zab *z)
+{
+    return &z->active;
+}
+
+const struct zab_cfgstate *zab_pending_config(const struct zab *z)
+{
+    return z->has_next ? &z->next : NULL;
+}
+
 bool zab_snapshot_wanted(const struct zab *z, zab_zxid *zxid)
 {
     if (z->snap_waiting && zxid != NULL)
@@ -790,7 +821,7 @@ unsigned zab_learners(const struct zab *z, unsigned *synced)
 {
     unsigned n = 0, k = 0;
     if (z->role == ZAB_LEADING)
-        for (unsigned i = 0; i < z->cfg.members.n; i++) {
+        for (unsigned i = 0; i < z->n_peers; i++) {
             if ((int)i == z->me || z->learners[i].state == LEARNER_NONE)
                 continue;
             n++;

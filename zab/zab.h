@@ -50,16 +50,37 @@ struct zab_member {
     int role; /* ZAB_VOTER or ZAB_OBSERVER */
 };
 
-/* Membership as data: quorums are majorities of the voters listed here. */
+/* Membership as data: quorums are majorities of the voters listed here.
+ * version is the zxid of the txn that made it (0: the static one). */
 struct zab_membership {
     unsigned n;
     struct zab_member members[ZAB_MAX_MEMBERS];
     uint64_t version; /* carried in notifications and NEWLEADER */
 };
 
+/* Largest configuration text the engine keeps or accepts from a peer. */
+#define ZAB_MAX_CONFIG 65536
+
 struct zab_config {
-    zab_sid my_id;                 /* must be listed in members */
-    struct zab_membership members; /* copied by zab_init */
+    zab_sid my_id;                 /* need not be listed: a joining server */
+    struct zab_membership members; /* the active configuration; copied */
+    /* Its text, as the driver keeps and parses it; copied (may be empty).
+     * Sent in notifications and NEWLEADER, so that a server that missed a
+     * reconfiguration adopts the newer one (spec 8). */
+    const uint8_t *config_text;
+    size_t config_len;
+    /*
+     * Dynamic reconfiguration (spec 8). txn_config says whether a txn
+     * payload carries a new configuration and points into it; parse_config
+     * reads such a text into a membership (0, or nonzero when it does not
+     * parse: the txn then changes nothing here). Both must be pure functions
+     * of their bytes. NULL: the membership never changes.
+     */
+    bool (*txn_config)(void *ctx, const uint8_t *txn, size_t len,
+                       const uint8_t **text, size_t *text_len);
+    int (*parse_config)(void *ctx, const uint8_t *text, size_t len,
+                        struct zab_membership *out);
+    void *config_ctx;
     unsigned tick_ms;              /* tickTime */
     unsigned init_limit;           /* ticks for discovery + sync */
     unsigned sync_limit;           /* ticks of silence tolerated later */
@@ -218,6 +239,8 @@ struct zab_update {
     zab_sid leader;   /* 0 while none is known */
     zab_epoch epoch;  /* epoch of the current leader, once known */
     zab_zxid submitted; /* ZAB_EV_SUBMIT: zxid given to the txn */
+    bool config_changed; /* the active or pending configuration moved:
+                          * see zab_active_config / zab_pending_config */
 };
 
 /* One entry of the in-memory log (committed window + uncommitted tail). */
@@ -225,14 +248,15 @@ struct zab_entry {
     zab_zxid zxid;
     uint8_t *data;
     size_t len;
-    uint32_t acks; /* leader: bit per member index */
+    uint32_t acks; /* leader: bit per peer index */
     uint64_t proposed_ms; /* leader: when it was proposed (R-BC-6) */
+    bool config;   /* carries a configuration (txn_config said so) */
 };
 
 /* Leader-side state of one learner connection. */
 struct zab_learner {
     int state; /* LEARNER_* in internal.h; 0: no connection */
-    bool observer;
+    bool observer; /* came with OBSERVERINFO: never acks */
     zab_epoch accepted_epoch;     /* from FOLLOWERINFO */
     int64_t current_epoch;        /* from ACKEPOCH, -1 if it had accepted */
     zab_zxid last_zxid;           /* from ACKEPOCH */
@@ -257,9 +281,26 @@ struct zab_seen {
 };
 
 /* The engine. Fields are private: use the accessors below. */
+/* A configuration with its text (owned). */
+struct zab_cfgstate {
+    struct zab_membership m;
+    uint8_t *text;
+    size_t len;
+};
+
 struct zab {
-    struct zab_config cfg;
-    int me; /* my index in cfg.members */
+    struct zab_config cfg; /* cfg.members/config_text: as given at init */
+    /* The servers this engine has heard of: both configurations and any
+     * learner that connected (a joining server). Per-peer state (votes,
+     * learners, ack bits) is indexed by position here. */
+    zab_sid peers[ZAB_MAX_MEMBERS];
+    unsigned n_peers;
+    int me; /* my index in peers */
+    /* Spec 8: the active configuration, and the last proposed one while
+     * it is not committed (then every quorum needs both). */
+    struct zab_cfgstate active, next;
+    bool has_next;
+    bool config_changed;
     uint64_t prng;
     uint64_t now_ms;
     bool started;
@@ -293,6 +334,7 @@ struct zab {
     struct zab_vote proposal;
     struct zab_seen recv[ZAB_MAX_MEMBERS];
     struct zab_seen outof[ZAB_MAX_MEMBERS];
+    struct zab_seen replied[ZAB_MAX_MEMBERS]; /* last reply to a non-voter */
     uint64_t elected_round;
     uint64_t resend_at, resend_ms, decide_at;
     bool voting; /* notifications sent for this round */
@@ -368,6 +410,16 @@ zab_zxid zab_last_logged(const struct zab *z);
 /* Leader: learners connected (in any state) and synced (acknowledged
  * NEWLEADER), observers included; 0 on other servers. */
 unsigned zab_learners(const struct zab *z, unsigned *synced);
+/* The active configuration; the proposed, not yet committed one (NULL
+ * when none). Valid until the next zab_step. */
+const struct zab_cfgstate *zab_active_config(const struct zab *z);
+const struct zab_cfgstate *zab_pending_config(const struct zab *z);
+/* Leader: would `m` have a quorum of voters that are in sync now (the
+ * leader and learners that acknowledged NEWLEADER with FOLLOWERINFO)?
+ * ZooKeeper's check before proposing a reconfiguration. */
+bool zab_quorum_synced(const struct zab *z, const struct zab_membership *m);
+/* True if sid is a voter in the active or the pending configuration. */
+bool zab_is_voter_sid(const struct zab *z, zab_sid sid);
 /* True while a SNAP sync waits for the image; *zxid is its tag. */
 bool zab_snapshot_wanted(const struct zab *z, zab_zxid *zxid);
 

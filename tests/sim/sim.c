@@ -11,7 +11,12 @@
 #include "zab/wire.h"
 
 enum { K_MSG = 1, K_SNAP, K_FSYNC, K_TICK, K_FAULT, K_LINKUP, K_RESTART,
-       K_CLIENT, K_DOWN, K_UP };
+       K_CLIENT, K_DOWN, K_UP, K_RECONFIG };
+
+/* Configuration txns: "CFG:" then "<sid><v|o>" items joined by commas. */
+#define CFG_PREFIX "CFG:"
+#define CFG_PREFIX_LEN 4
+#define INITIAL_VERSION 1
 
 struct ev {
     uint64_t t, seq;
@@ -51,6 +56,10 @@ struct disk {
     struct item *snap;
     size_t n_snap;
     zab_zxid snap_tag;
+    /* The active configuration, kept as coordd keeps it in a file written
+     * whenever it changes; empty: the initial one. */
+    char *cfg_text;
+    uint64_t cfg_version;
     struct op *ops; /* written, not yet synced */
     size_t n_ops, cap_ops;
     uint64_t ops_base; /* sequence number of ops[0] */
@@ -94,6 +103,7 @@ struct sim {
     char *trace;
     size_t trace_len, trace_cap;
     bool print_trace;
+    unsigned reconfigs; /* config txns delivered (first delivery each) */
 };
 
 static uint64_t rnd(struct sim *s)
@@ -386,6 +396,7 @@ static void disk_close(struct disk *d)
     free(d->log);
     free(d->ops);
     free(d->snap);
+    free(d->cfg_text);
     memset(d, 0, sizeof *d);
 }
 
@@ -400,6 +411,102 @@ static void drop_ops(struct disk *d)
 }
 
 /* --- stepping an engine and carrying out its update --- */
+
+/* --- configurations --- */
+
+static bool txn_config(void *ctx, const uint8_t *txn, size_t len,
+                       const uint8_t **text, size_t *text_len)
+{
+    (void)ctx;
+    if (len < CFG_PREFIX_LEN || memcmp(txn, CFG_PREFIX, CFG_PREFIX_LEN) != 0)
+        return false;
+    *text = txn + CFG_PREFIX_LEN;
+    *text_len = len - CFG_PREFIX_LEN;
+    return true;
+}
+
+static int parse_config(void *ctx, const uint8_t *text, size_t len,
+                        struct zab_membership *out)
+{
+    (void)ctx;
+    size_t i = 0;
+    out->n = 0;
+    while (i < len) {
+        zab_sid id = 0;
+        size_t d = i;
+        while (i < len && text[i] >= '0' && text[i] <= '9')
+            id = id * 10 + (zab_sid)(text[i++] - '0');
+        if (i == d || i >= len || id == 0 || out->n == ZAB_MAX_MEMBERS ||
+            (text[i] != 'v' && text[i] != 'o'))
+            return -1;
+        out->members[out->n++] = (struct zab_member){
+            id, text[i++] == 'v' ? ZAB_VOTER : ZAB_OBSERVER};
+        if (i < len && text[i++] != ',')
+            return -1;
+    }
+    return out->n ? 0 : -1;
+}
+
+/* Writes roles (ZAB_VOTER / ZAB_OBSERVER / 0 per server) as a text. */
+static void config_text(const struct sim *s, const int *roles, char *buf,
+                        size_t cap)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (unsigned j = 0; j < s->n; j++) {
+        if (roles[j] == 0)
+            continue;
+        n += (size_t)snprintf(buf + n, cap - n, "%s%llu%c", n ? "," : "",
+                              (unsigned long long)sid_of(j),
+                              roles[j] == ZAB_VOTER ? 'v' : 'o');
+    }
+}
+
+/* Every active configuration is the initial one or a delivered txn that
+ * carried exactly that text (configurations come only from commits). */
+static void check_config(struct sim *s, unsigned i)
+{
+    const struct zab_cfgstate *a = zab_active_config(&s->nodes[i].z);
+    if (a->m.version == INITIAL_VERSION)
+        return;
+    size_t lo = 0, hi = s->n_hist;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->hist[mid].zxid < a->m.version)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    uint8_t buf[512];
+    if (a->len + CFG_PREFIX_LEN > sizeof buf) {
+        violate(s, "n%u: configuration text too long", i);
+        return;
+    }
+    memcpy(buf, CFG_PREFIX, CFG_PREFIX_LEN);
+    memcpy(buf + CFG_PREFIX_LEN, a->text, a->len);
+    if (lo >= s->n_hist || s->hist[lo].zxid != a->m.version ||
+        s->hist[lo].hash != fnv(buf, a->len + CFG_PREFIX_LEN))
+        violate(s, "n%u: active configuration 0x%llx was never committed",
+                i, (unsigned long long)a->m.version);
+}
+
+/* coordd writes its active configuration to a file when it changes. */
+static void save_config(struct sim *s, unsigned i)
+{
+    struct node *nd = &s->nodes[i];
+    const struct zab_cfgstate *a = zab_active_config(&nd->z);
+    if (a->m.version == nd->d.cfg_version)
+        return;
+    free(nd->d.cfg_text);
+    nd->d.cfg_text = xrealloc(NULL, a->len + 1);
+    memcpy(nd->d.cfg_text, a->text, a->len);
+    nd->d.cfg_text[a->len] = '\0';
+    nd->d.cfg_version = a->m.version;
+    if (s->print_trace)
+        fprintf(stderr, "%8llu n%u sim: config 0x%llx %s\n",
+                (unsigned long long)s->now, i,
+                (unsigned long long)a->m.version, nd->d.cfg_text);
+}
 
 static void step(struct sim *s, unsigned i, const struct zab_event *ev);
 
@@ -476,7 +583,15 @@ static void carry_out(struct sim *s, unsigned i, const struct zab_update *u)
     check_role(s, i, u);
     for (size_t k = 0; k < u->n_deliver; k++) {
         const struct zab_delivery *d = &u->deliver[k];
+        bool fresh = nd->n_applied >= s->n_hist;
         check_apply(s, i, d->zxid, fnv(d->data, d->len));
+        if (fresh && d->len >= CFG_PREFIX_LEN &&
+            memcmp(d->data, CFG_PREFIX, CFG_PREFIX_LEN) == 0)
+            s->reconfigs++;
+    }
+    if (u->config_changed) {
+        check_config(s, i);
+        save_config(s, i);
     }
     if (u->n_deliver > 0 && s->o.snapshot_every &&
         rnd(s) % s->o.snapshot_every == 0) {
@@ -617,11 +732,26 @@ static void boot(struct sim *s, unsigned i)
     struct zab_config cfg;
     zab_config_defaults(&cfg);
     cfg.my_id = sid_of(i);
-    cfg.members.n = s->n;
-    cfg.members.version = 1;
-    for (unsigned j = 0; j < s->n; j++)
-        cfg.members.members[j] = (struct zab_member){
-            sid_of(j), j < s->o.voters ? ZAB_VOTER : ZAB_OBSERVER};
+    char text[256];
+    if (nd->d.cfg_text != NULL) {
+        snprintf(text, sizeof text, "%s", nd->d.cfg_text);
+    } else {
+        int roles[SIM_MAX_NODES] = {0};
+        for (unsigned j = 0; j < s->o.voters + s->o.observers; j++)
+            roles[j] = j < s->o.voters ? ZAB_VOTER : ZAB_OBSERVER;
+        config_text(s, roles, text, sizeof text);
+    }
+    if (parse_config(NULL, (const uint8_t *)text, strlen(text),
+                     &cfg.members) != 0) {
+        violate(s, "n%u: bad stored configuration", i);
+        return;
+    }
+    cfg.members.version =
+        nd->d.cfg_text != NULL ? nd->d.cfg_version : INITIAL_VERSION;
+    cfg.config_text = (const uint8_t *)text;
+    cfg.config_len = strlen(text);
+    cfg.txn_config = txn_config;
+    cfg.parse_config = parse_config;
     cfg.tick_ms = 100;
     cfg.init_limit = 10;
     cfg.sync_limit = 5;
@@ -808,6 +938,24 @@ static void client(struct sim *s)
         sim_submit(s, (unsigned)l, buf);
 }
 
+/* A random membership over every server, with at least one voter. */
+static void reconfig(struct sim *s)
+{
+    int l = sim_leader(s);
+    if (l < 0)
+        return;
+    int roles[SIM_MAX_NODES];
+    unsigned voters = 0;
+    for (unsigned j = 0; j < s->n; j++) {
+        unsigned r = (unsigned)(rnd(s) % 10);
+        roles[j] = r < 6 ? ZAB_VOTER : r < 8 ? ZAB_OBSERVER : 0;
+        voters += roles[j] == ZAB_VOTER;
+    }
+    if (voters == 0)
+        roles[between(s, 0, s->n - 1)] = ZAB_VOTER;
+    sim_reconfig(s, (unsigned)l, roles);
+}
+
 static void run_event(struct sim *s, struct ev *e)
 {
     s->now = e->t;
@@ -883,6 +1031,14 @@ static void run_event(struct sim *s, struct ev *e)
                                 .kind = K_FAULT});
         }
         break;
+    case K_RECONFIG:
+        if (!s->quiet && s->o.reconfig_ms) {
+            reconfig(s);
+            push(s, (struct ev){.t = s->now +
+                                     between(s, 1, 2 * s->o.reconfig_ms),
+                                .kind = K_RECONFIG});
+        }
+        break;
     case K_CLIENT:
         if (!s->quiet && s->o.client_ms) {
             client(s);
@@ -917,7 +1073,7 @@ struct sim *sim_new(const struct sim_options *o, uint64_t seed)
     if (s == NULL)
         return NULL;
     s->o = *o;
-    s->n = o->voters + o->observers;
+    s->n = o->voters + o->observers + o->spares;
     if (s->n == 0 || s->n > SIM_MAX_NODES) {
         free(s);
         return NULL;
@@ -935,6 +1091,9 @@ struct sim *sim_new(const struct sim_options *o, uint64_t seed)
     if (o->client_ms)
         push(s, (struct ev){.t = between(s, 1, o->client_ms),
                             .kind = K_CLIENT});
+    if (o->reconfig_ms)
+        push(s, (struct ev){.t = between(s, 1, 2 * o->reconfig_ms),
+                            .kind = K_RECONFIG});
     return s;
 }
 
@@ -1043,6 +1202,55 @@ int sim_submit(struct sim *s, unsigned i, const char *payload)
     s->cur = prev;
     carry_out(s, i, &u);
     return rc;
+}
+
+int sim_reconfig(struct sim *s, unsigned i, const int *roles)
+{
+    char text[256];
+    config_text(s, roles, text, sizeof text);
+    struct zab_membership m;
+    if (parse_config(NULL, (const uint8_t *)text, strlen(text), &m) != 0)
+        return COORD_EBADARGUMENTS;
+    if (!s->nodes[i].alive || !zab_quorum_synced(&s->nodes[i].z, &m))
+        return COORD_ENEWCONFIGNOQUORUM;
+    char payload[300];
+    snprintf(payload, sizeof payload, "%s%s", CFG_PREFIX, text);
+    if (s->print_trace)
+        fprintf(stderr, "%8llu n%u sim: reconfig %s\n",
+                (unsigned long long)s->now, i, text);
+    return sim_submit(s, i, payload);
+}
+
+void sim_dump(const struct sim *s)
+{
+    for (unsigned i = 0; i < s->n; i++) {
+        const struct zab *z = &s->nodes[i].z;
+        if (!s->nodes[i].alive) {
+            fprintf(stderr, "  n%u down\n", i);
+            continue;
+        }
+        const struct zab_cfgstate *a = zab_active_config(z);
+        const struct zab_cfgstate *p = zab_pending_config(z);
+        fprintf(stderr,
+                "  n%u %s/%s leader=%llu round=%llu vote=%llu/0x%llx/%u "
+                "voting=%d logged=0x%llx delivered=0x%llx cfg=0x%llx %.*s "
+                "pending=0x%llx %.*s\n",
+                i, zab_role_name(z->role), zab_phase_name(z->phase),
+                (unsigned long long)z->leader, (unsigned long long)z->round,
+                (unsigned long long)z->proposal.leader,
+                (unsigned long long)z->proposal.zxid, z->proposal.epoch,
+                z->voting, (unsigned long long)zab_last_logged(z),
+                (unsigned long long)zab_last_committed(z),
+                (unsigned long long)a->m.version, (int)a->len,
+                (const char *)a->text,
+                (unsigned long long)(p ? p->m.version : 0),
+                p ? (int)p->len : 0, p ? (const char *)p->text : "");
+    }
+}
+
+unsigned sim_reconfigs(const struct sim *s)
+{
+    return s->reconfigs;
 }
 
 unsigned sim_sent(const struct sim *s, unsigned i, int type)

@@ -13,6 +13,8 @@
 
 struct sim_options {
     unsigned voters, observers;
+    unsigned spares;         /* servers in no initial configuration */
+    unsigned reconfig_ms;    /* mean gap between reconfigurations; 0: none */
     unsigned delay_min_ms, delay_max_ms;  /* one-way message delay */
     unsigned drop_permille;  /* a send breaks its connection (TCP loss) */
     unsigned dup_permille;   /* notifications delivered twice */
@@ -55,6 +57,16 @@ bool sim_has_leader(struct sim *s);
 
 /* Submits a txn with the given payload at server i; zab_step's code. */
 int sim_submit(struct sim *s, unsigned i, const char *payload);
+/* Asks server i (a leader) to change the membership: roles[j] is
+ * ZAB_VOTER, ZAB_OBSERVER or 0 (absent) for server j. Refused with
+ * COORD_ENEWCONFIGNOQUORUM unless the new voters have a synced quorum
+ * (ZooKeeper's check); otherwise zab_step's code. */
+int sim_reconfig(struct sim *s, unsigned i, const int *roles);
+/* Prints every server's state (role, round, vote, configurations) to
+ * stderr: the end of a failed schedule. */
+void sim_dump(const struct sim *s);
+/* Reconfigurations delivered anywhere so far. */
+unsigned sim_reconfigs(const struct sim *s);
 
 void sim_crash(struct sim *s, unsigned i);
 void sim_restart(struct sim *s, unsigned i);

@@ -26,6 +26,7 @@ int main(int argc, char **argv)
         {"broadcast", NULL, NULL, NULL, NULL, broadcast_tests},
         {"sync", NULL, NULL, NULL, NULL, sync_tests},
         {"faults", NULL, NULL, NULL, NULL, fault_tests},
+        {"reconfig", NULL, NULL, NULL, NULL, reconfig_tests},
         {"random", NULL, NULL, NULL, NULL, random_tests},
         CU_SUITE_INFO_NULL,
     };

@@ -6,7 +6,7 @@
 #include "tests/sim/sim.h"
 
 extern CU_TestInfo wire_tests[], election_tests[], broadcast_tests[],
-    sync_tests[], fault_tests[], random_tests[];
+    sync_tests[], fault_tests[], random_tests[], reconfig_tests[];
 
 /* The seed range of the randomized suites (--seeds A-B or the default). */
 extern unsigned long zab_seed_first, zab_seed_last;

@@ -39,10 +39,17 @@ static void options_for(struct sim_options *o, unsigned long seed,
     o->window_bytes = seed % 5 == 1 ? 16 + (seed % 8) * 16 : 0;
     o->counter_max = seed % 9 == 0 ? 12 : 0xfffffffeu;
     o->snapshot_every = 2 + (unsigned)(seed % 6);
+    /* every third schedule changes the membership as it goes, with a
+     * spare server or two that start in no configuration (spec 8) */
+    if (seed % 3 == 2) {
+        o->spares = 1 + (unsigned)(seed % 2);
+        o->reconfig_ms = 200 + (unsigned)(seed % 7) * 100;
+    }
 }
 
 /* Runs one schedule; true if it kept the invariants and converged. */
-static bool run_seed(unsigned long seed, unsigned voters, size_t *commits)
+static bool run_seed(unsigned long seed, unsigned voters, size_t *commits,
+                     size_t *reconfigs)
 {
     struct sim_options o;
     options_for(&o, seed, voters);
@@ -55,6 +62,7 @@ static bool run_seed(unsigned long seed, unsigned voters, size_t *commits)
     if (why == NULL && !sim_converge(s, 30000))
         why = sim_violation(s) ? sim_violation(s) : "no convergence";
     if (why != NULL) {
+        sim_dump(s);
         fprintf(stderr,
                 "zab random: %u voters seed %lu failed: %s\n"
                 "  replay: COORD_SIM_TRACE=1 tests/zab/test_zab "
@@ -63,6 +71,7 @@ static bool run_seed(unsigned long seed, unsigned voters, size_t *commits)
         check_fail(__LINE__, __FILE__, 0, "seed %lu: %s", seed, why);
     }
     *commits += sim_history(s);
+    *reconfigs += sim_reconfigs(s);
     sim_free(s);
     return why == NULL;
 }
@@ -71,12 +80,13 @@ static void sweep(unsigned voters)
 {
     unsigned long first, last, failed = 0;
     seed_range(&first, &last);
-    size_t commits = 0;
+    size_t commits = 0, reconfigs = 0;
     for (unsigned long seed = first; seed <= last; seed++)
-        if (!run_seed(seed, voters, &commits))
+        if (!run_seed(seed, voters, &commits, &reconfigs))
             failed++;
-    printf("\n  %u voters: seeds %lu-%lu, %lu failed, %zu txns committed\n",
-           voters, first, last, failed, commits);
+    printf("\n  %u voters: seeds %lu-%lu, %lu failed, %zu txns committed, "
+           "%zu of them reconfigurations\n",
+           voters, first, last, failed, commits, reconfigs);
     CHECK_EQ_INT(failed, 0);
 }
 
@@ -109,10 +119,11 @@ static const struct {
 
 static void seeds_that_once_failed_keep_passing(void)
 {
-    size_t commits = 0;
+    size_t commits = 0, reconfigs = 0;
     unsigned long failed = 0;
     for (size_t i = 0; i < sizeof regressions / sizeof regressions[0]; i++)
-        if (!run_seed(regressions[i].seed, regressions[i].voters, &commits))
+        if (!run_seed(regressions[i].seed, regressions[i].voters, &commits,
+                      &reconfigs))
             failed++;
     CHECK_EQ_INT(failed, 0);
 }
