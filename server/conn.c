@@ -650,9 +650,14 @@ static bool is_tree_read(int32_t type)
     return false;
 }
 
-static bool is_client_write(int32_t type)
+/* Replicated requests. reconfig is one on an ensemble with
+ * reconfigEnabled; elsewhere run_local answers it (ReconfigDisabled, or
+ * Unimplemented when standalone, as ZooKeeper does). */
+static bool is_client_write(const struct server *srv, int32_t type)
 {
     switch (type) {
+    case COORD_OP_RECONFIG:
+        return srv->ens != NULL && srv->cfg->reconfig_enabled;
     case COORD_OP_CREATE:
     case COORD_OP_CREATE2:
     case COORD_OP_CREATECONTAINER:
@@ -862,7 +867,7 @@ static void handle_request(struct conn *c, const uint8_t *p, size_t n)
             }
             return;
         }
-        if (is_client_write(h.type) || h.type == COORD_OP_SYNC) {
+        if (is_client_write(srv, h.type) || h.type == COORD_OP_SYNC) {
             struct req tmp = {.xid = h.xid, .type = h.type,
                               .start_us = server_mono_us()};
             if (c->q_head == NULL) {
@@ -872,7 +877,7 @@ static void handle_request(struct conn *c, const uint8_t *p, size_t n)
             }
         }
     }
-    if ((is_client_write(h.type) ||
+    if ((is_client_write(srv, h.type) ||
          (h.type == COORD_OP_SYNC && srv->ens)) &&
         !closing && !server_serving(srv)) {
         conn_close(c, "not serving");
@@ -882,7 +887,7 @@ static void handle_request(struct conn *c, const uint8_t *p, size_t n)
         handle_sync(c, h.xid, body);
         return;
     }
-    if (is_client_write(h.type) && !closing) {
+    if (is_client_write(srv, h.type) && !closing) {
         struct req *r = req_new(c, REQ_WRITE, h.xid, h.type);
         if (r == NULL) {
             conn_close(c, "out of memory");

@@ -22,6 +22,8 @@
 
 #include "proto/err.h"
 #include "proto/jute.h"
+#include "proto/records.h"
+#include "server/dynconfig.h"
 #include "server/log.h"
 #include "server/server.h"
 #include "server/tls.h"
@@ -44,6 +46,13 @@ enum {
 /* A peer that stops reading (stopped, partitioned) is cut off past this. */
 #define OUT_MAX ((size_t)256 << 20)
 #define RETRY_MS 200
+/* A server dials the peers with higher ids; one with a lower id that has
+ * not dialed it this long may not know it yet (a server joining by
+ * reconfig is in no one's configuration): then it dials that one too. */
+#define DIAL_GRACE_MS 2000
+/* The active configuration, as ZooKeeper keeps zoo.cfg.dynamic: its text
+ * and a version line, replaced whenever it changes. */
+#define CONFIG_FILE "dynamicConfig"
 
 struct link {
     struct source src; /* first: the loop hands us the source */
@@ -68,11 +77,14 @@ struct link {
 
 struct member {
     zab_sid id;
-    bool observer;
-    char *host;        /* where this server reaches it */
+    bool observer;     /* in the active configuration */
+    bool listed;       /* in the active or pending configuration: dialed */
+    char *host;        /* where this server reaches it; NULL: a server that
+                        * dialed in and is in no configuration (yet) */
     int port;
     struct link *link; /* the established link, if any */
     int64_t retry_ms;
+    int64_t unlinked_ms; /* without a link since */
 };
 
 struct pend {
@@ -116,6 +128,10 @@ struct ensemble {
     struct member m[ZAB_MAX_MEMBERS];
     size_t n;
     int me;
+    /* the active configuration's text (no version line) until zab_init
+     * copies it; then the version last written to CONFIG_FILE */
+    struct buf cfg_text;
+    uint64_t cfg_version;
     struct link *links;
 
     /* boot */
@@ -163,6 +179,135 @@ static struct member *member_of(struct ensemble *e, zab_sid id)
         if (e->m[i].id == id)
             return &e->m[i];
     return NULL;
+}
+
+/* The member with this id, added (unlisted, no address) if new; NULL when
+ * the table is full. */
+static struct member *member_add(struct ensemble *e, zab_sid id)
+{
+    struct member *m = member_of(e, id);
+    if (m != NULL || e->n == ZAB_MAX_MEMBERS)
+        return m;
+    m = &e->m[e->n++];
+    memset(m, 0, sizeof *m);
+    m->id = id;
+    m->unlinked_ms = server_mono_ms();
+    return m;
+}
+
+/* Points m at a server line's peer address (keeping its link). */
+static int member_address(struct member *m,
+                          const struct coord_config_server *s)
+{
+    if (m->host != NULL && strcmp(m->host, s->host) == 0 &&
+        m->port == s->peer_port)
+        return 0;
+    char *h = strdup(s->host);
+    if (h == NULL)
+        return COORD_ENOMEM;
+    free(m->host);
+    m->host = h;
+    m->port = s->peer_port;
+    return 0;
+}
+
+/* Lists the servers of one configuration text; observer flags follow the
+ * active one. */
+static int members_list(struct ensemble *e, const uint8_t *text, size_t len,
+                        bool active)
+{
+    struct dyncfg d;
+    char err[160];
+    int rc = dyncfg_parse((const char *)text, len, &d, NULL, err, sizeof err);
+    if (rc != 0) {
+        log_error("ensemble: bad configuration text err=\"%s\"", err);
+        return rc;
+    }
+    for (size_t i = 0; i < d.n && rc == 0; i++) {
+        struct member *m = member_add(e, (zab_sid)d.s[i].id);
+        if (m == NULL) {
+            rc = COORD_EINVAL;
+            break;
+        }
+        m->listed = true;
+        if (active)
+            m->observer = d.s[i].observer;
+        /* my own address is where I listen: never moved under me */
+        if (m != &e->m[e->me] || m->host == NULL)
+            rc = member_address(m, &d.s[i]);
+    }
+    dyncfg_free(&d);
+    return rc;
+}
+
+/* The engine's configurations moved: dial who they list, and keep the
+ * active one in CONFIG_FILE (read back at the next start). */
+static void config_update(struct ensemble *e)
+{
+    const struct zab_cfgstate *a = zab_active_config(&e->z);
+    const struct zab_cfgstate *p = zab_pending_config(&e->z);
+    for (size_t i = 0; i < e->n; i++) {
+        e->m[i].listed = false;
+        e->m[i].observer = false;
+    }
+    e->m[e->me].listed = true;
+    if (members_list(e, a->text, a->len, true) != 0 ||
+        (p != NULL && members_list(e, p->text, p->len, false) != 0))
+        log_error("ensemble: cannot take the new configuration's servers");
+    if (a->m.version == e->cfg_version)
+        return;
+    struct buf b;
+    buf_init(&b, SIZE_MAX);
+    buf_append(&b, a->text, a->len);
+    buf_printf(&b, "version=%llx\n", (unsigned long long)a->m.version);
+    if (b.err == 0 &&
+        store_write_file(e->srv->store, CONFIG_FILE, b.base, b.len) == 0)
+        e->cfg_version = a->m.version;
+    buf_close(&b);
+    log_info("ensemble: configuration version=0x%llx members=%u%s",
+             (unsigned long long)a->m.version, a->m.n,
+             p ? " (another pending)" : "");
+}
+
+/* txn_config for the engine: a leader's reconfig txn that passed its
+ * checks (tree.h: body = {int err = 0; text}). */
+static bool txn_config(void *ctx, const uint8_t *txn, size_t len,
+                       const uint8_t **text, size_t *text_len)
+{
+    (void)ctx;
+    /* the type sits at a fixed offset: most txns stop here */
+    if (len < 29 || jute_be32(txn + 25) != (uint32_t)COORD_OP_RECONFIG)
+        return false;
+    struct tree_txn t;
+    if (tree_txn_decode(txn, len, &t) != 0 || t.type != COORD_OP_RECONFIG ||
+        t.body.len < 4 || jute_be32((const uint8_t *)t.body.p) != 0)
+        return false;
+    *text = (const uint8_t *)t.body.p + 4;
+    *text_len = (size_t)t.body.len - 4;
+    return true;
+}
+
+static int parse_members(const uint8_t *text, size_t len,
+                         struct zab_membership *out)
+{
+    struct dyncfg d;
+    char err[160];
+    if (dyncfg_parse((const char *)text, len, &d, NULL, err, sizeof err) != 0)
+        return -1;
+    int rc = d.n > 0 && d.n <= ZAB_MAX_MEMBERS ? 0 : -1;
+    out->n = 0;
+    for (size_t i = 0; rc == 0 && i < d.n; i++)
+        out->members[out->n++] = (struct zab_member){
+            (zab_sid)d.s[i].id, d.s[i].observer ? ZAB_OBSERVER : ZAB_VOTER};
+    dyncfg_free(&d);
+    return rc;
+}
+
+static int parse_config(void *ctx, const uint8_t *text, size_t len,
+                        struct zab_membership *out)
+{
+    (void)ctx;
+    return parse_members(text, len, out);
 }
 
 static void put_frame_head(struct buf *b, uint8_t type, size_t len)
@@ -264,6 +409,7 @@ static void link_close(struct link *l, const char *why)
     if (m && m->link == l) {
         m->link = NULL;
         m->retry_ms = server_mono_ms() + RETRY_MS;
+        m->unlinked_ms = server_mono_ms();
     }
     if (m && was_up)
         log_info("ensemble: link down sid=%llu why=%s",
@@ -1026,6 +1172,104 @@ static void work_finish(struct ensemble *e, uint8_t type, zab_zxid zxid,
     free(w);
 }
 
+static char *str_dup(struct jute_str s)
+{
+    if (s.len <= 0)
+        return NULL;
+    char *p = malloc((size_t)s.len + 1);
+    if (p != NULL) {
+        memcpy(p, s.p, (size_t)s.len);
+        p[s.len] = '\0';
+    }
+    return p;
+}
+
+/*
+ * Leader: a reconfig request becomes the txn tree.h describes, checked in
+ * ZooKeeper's order (PrepRequestProcessor): WRITE on /zookeeper/config,
+ * none in flight, the request well formed, its expected version, and a
+ * quorum of the new voters in sync with me now. A refused one still
+ * becomes a txn (with its error), so the client's answers stay in order.
+ * Fills out with the txn; 0 or COORD_ENOMEM.
+ */
+static int reconfig_prepare(struct ensemble *e, const uint8_t *in, size_t len,
+                            struct buf *out)
+{
+    struct tree_txn t;
+    if (tree_txn_decode(in, len, &t) != 0)
+        return COORD_EMARSHALLING;
+    struct tree_caller who = {.session_id = t.session_id,
+                              .super = t.super,
+                              .ids = t.ids};
+    struct buf text;
+    buf_init(&text, SIZE_MAX);
+    int32_t err = tree_check_perm(e->srv->tree, "/zookeeper/config", 17,
+                                  COORD_PERM_WRITE, &who);
+    if (err == 0 && zab_pending_config(&e->z) != NULL)
+        err = COORD_ERECONFIGINPROGRESS;
+    struct coord_reconfig_req rq;
+    struct jute_r r;
+    jute_r_init(&r, t.body.p, t.body.len < 0 ? 0 : (size_t)t.body.len);
+    if (err == 0 && coord_get_reconfig_req(&r, &rq) != 0)
+        err = COORD_EMARSHALLING;
+    const struct zab_cfgstate *a = zab_active_config(&e->z);
+    struct dyncfg cur = {0}, next = {0};
+    char why[200] = "";
+    if (err == 0 && dyncfg_parse((const char *)a->text, a->len, &cur, NULL,
+                                 why, sizeof why) != 0)
+        err = COORD_ERUNTIMEINCONSISTENCY;
+    if (err == 0) {
+        char *join = str_dup(rq.joining), *leave = str_dup(rq.leaving),
+             *members = str_dup(rq.new_members);
+        err = dyncfg_apply(&cur, join, leave, members, &next, why,
+                           sizeof why);
+        if (err == COORD_ENOMEM || (err == 0 && (size_t)dyncfg_voters(&next) < 2 &&
+                                    e->srv->cfg->standalone_enabled)) {
+            if (err == 0)
+                snprintf(why, sizeof why, "the new configuration must "
+                                          "have at least 2 participants "
+                                          "(standaloneEnabled=true)");
+            err = err ? err : COORD_EBADARGUMENTS;
+        }
+        free(join);
+        free(leave);
+        free(members);
+    }
+    if (err == 0 && rq.cur_config_id != -1 &&
+        (uint64_t)rq.cur_config_id != a->m.version)
+        err = COORD_EBADVERSION;
+    struct zab_membership nm;
+    if (err == 0 && (dyncfg_format(&next, &text) != 0 ||
+                     parse_members(text.base, text.len, &nm) != 0))
+        err = COORD_EBADARGUMENTS;
+    if (err == 0 && !zab_quorum_synced(&e->z, &nm))
+        err = COORD_ENEWCONFIGNOQUORUM;
+    dyncfg_free(&cur);
+    dyncfg_free(&next);
+    if (err == COORD_ENOMEM) {
+        buf_close(&text);
+        return err;
+    }
+    if (err != 0)
+        log_info("ensemble: reconfig refused session=0x%llx err=%s%s%s",
+                 (unsigned long long)t.session_id, coord_strerror(err),
+                 why[0] ? " why=" : "", why);
+    else
+        log_info("ensemble: reconfig proposed session=0x%llx from=0x%llx",
+                 (unsigned long long)t.session_id,
+                 (unsigned long long)a->m.version);
+    struct buf body;
+    buf_init(&body, SIZE_MAX);
+    jute_put_int(&body, err);
+    if (err == 0)
+        buf_append(&body, text.base, text.len);
+    buf_close(&text);
+    t.body = (struct jute_str){(const char *)body.base, (int32_t)body.len};
+    tree_txn_encode(out, &t);
+    buf_close(&body);
+    return out->err;
+}
+
 /* Leader: proposes queued work while the engine takes it. */
 static void pump(struct ensemble *e)
 {
@@ -1043,9 +1287,24 @@ static void pump(struct ensemble *e)
         struct zab_event ev = {.type = ZAB_EV_SUBMIT};
         ev.submit.data = w->req ? w->req->data : w->data;
         ev.submit.len = w->req ? w->req->len : w->len;
+        struct buf alt;
+        buf_init(&alt, SIZE_MAX);
+        if (ev.submit.len >= 29 &&
+            jute_be32(ev.submit.data + 25) == (uint32_t)COORD_OP_RECONFIG) {
+            int prc = reconfig_prepare(e, ev.submit.data, ev.submit.len,
+                                       &alt);
+            if (prc != 0) {
+                buf_close(&alt);
+                work_finish(e, 0, 0, prc);
+                continue;
+            }
+            ev.submit.data = alt.base;
+            ev.submit.len = alt.len;
+        }
         struct zab_update u;
         e->in_step = true;
         int rc = zab_step(&e->z, &ev, &u);
+        buf_close(&alt);
         if (rc == COORD_ETHROTTLED) {
             e->in_step = false;
             return; /* retried after the next commits */
@@ -1195,12 +1454,22 @@ static void handle_frame(struct link *l, uint8_t type, const uint8_t *p,
             return;
         }
         zab_sid id = jute_be64(p + 8);
-        struct member *m = member_of(e, id);
-        if (m == NULL || id >= e->m[e->me].id) {
-            log_warn("ensemble: refused peer connection sid=%llu (not a "
-                     "member with a lower id)",
-                     (unsigned long long)id);
+        zab_sid me = e->m[e->me].id;
+        /* A server in no configuration I know may be joining: it gets a
+         * link (and follows without a vote until one lists it). */
+        struct member *m = id == me || id == 0 ? NULL : member_add(e, id);
+        if (m == NULL) {
+            log_warn("ensemble: refused peer connection sid=%llu (%s)",
+                     (unsigned long long)id,
+                     id == me ? "my own id" : "no room for more peers");
             link_close(l, "unknown peer");
+            return;
+        }
+        /* One link per pair: the one the lower id dialed wins. A higher id
+         * dials only when the lower did not (it may not know it), so a
+         * link already there from my side stays. */
+        if (id > me && m->link != NULL && m->link != l) {
+            link_close(l, "duplicate link");
             return;
         }
         link_up(l, m);
@@ -1254,6 +1523,8 @@ static void carry_out(struct ensemble *e, const struct zab_update *u)
     for (size_t i = 0; i < u->n_persist; i++)
         pq_push(e, &u->persist[i]);
     pq_advance(e);
+    if (u->config_changed)
+        config_update(e);
 }
 
 static void leave_service(struct ensemble *e)
@@ -1386,8 +1657,10 @@ void ensemble_tick(struct ensemble *e, int64_t now)
     e->next_tick_ms = now + tick_period(e);
     for (size_t i = 0; i < e->n; i++) {
         struct member *m = &e->m[i];
-        if ((int)i != e->me && m->link == NULL && m->id > e->m[e->me].id &&
-            now >= m->retry_ms)
+        if ((int)i == e->me || m->link != NULL || !m->listed ||
+            m->host == NULL || now < m->retry_ms)
+            continue;
+        if (m->id > e->m[e->me].id || now >= m->unlinked_ms + DIAL_GRACE_MS)
             dial(e, m, now);
     }
     struct zab_event ev = {.type = ZAB_EV_TICK};
@@ -1415,6 +1688,53 @@ void ensemble_store_durable(struct ensemble *e, int64_t durable)
 }
 
 /* --- setup ------------------------------------------------------------------- */
+
+/*
+ * The configuration to start with: the one in CONFIG_FILE (the last active
+ * one this server knew), else zoo.cfg's server lines (version 0). My own
+ * entry comes from zoo.cfg when a reconfiguration left me out.
+ */
+static int config_load(struct ensemble *e)
+{
+    const struct coord_config *cfg = e->srv->cfg;
+    struct dyncfg d;
+    uint64_t version = 0;
+    char *file = NULL, err[160];
+    size_t flen;
+    int rc = store_read_file(e->srv->store, CONFIG_FILE, &file, &flen);
+    if (rc == 0) {
+        rc = dyncfg_parse(file, flen, &d, &version, err, sizeof err);
+        if (rc != 0)
+            log_error("ensemble: bad %s err=\"%s\"", CONFIG_FILE, err);
+        else
+            log_info("ensemble: configuration from %s version=0x%llx",
+                     CONFIG_FILE, (unsigned long long)version);
+    } else if (rc == COORD_ENONODE) {
+        rc = dyncfg_from_config(cfg, &d);
+    }
+    free(file);
+    if (rc != 0)
+        return rc;
+    rc = dyncfg_format(&d, &e->cfg_text);
+    if (rc == 0 && parse_members(e->cfg_text.base, e->cfg_text.len,
+                                 &e->zc.members) != 0)
+        rc = COORD_EINVAL;
+    dyncfg_free(&d);
+    if (rc != 0)
+        return rc;
+    e->zc.members.version = version;
+    e->cfg_version = version;
+    for (size_t i = 0; i < cfg->n_servers; i++)
+        if (cfg->servers[i].id == (int64_t)e->zc.my_id) {
+            struct member *m = member_add(e, e->zc.my_id);
+            if (m == NULL || member_address(m, &cfg->servers[i]) != 0)
+                return COORD_ENOMEM;
+            e->me = (int)(m - e->m);
+        }
+    if (e->me < 0)
+        return COORD_EINVAL; /* main checked that zoo.cfg lists me */
+    return members_list(e, e->cfg_text.base, e->cfg_text.len, true);
+}
 
 int ensemble_open(struct server *srv, struct ensemble **out)
 {
@@ -1446,26 +1766,15 @@ int ensemble_open(struct server *srv, struct ensemble **out)
      * that fell out of step hears the others again soon. */
     unsigned cap = 5 * e->zc.tick_ms;
     e->zc.election_max_ms = cap < 1000 ? 1000 : cap > 10000 ? 10000 : cap;
-    for (size_t i = 0; i < cfg->n_servers && i < ZAB_MAX_MEMBERS; i++) {
-        const struct coord_config_server *s = &cfg->servers[i];
-        struct member *m = &e->m[e->n];
-        m->id = (zab_sid)s->id;
-        m->observer = s->observer;
-        m->host = strdup(s->host);
-        m->port = s->peer_port;
-        if (m->host == NULL) {
-            ensemble_close(e);
-            return COORD_ENOMEM;
-        }
-        e->zc.members.members[e->n] = (struct zab_member){
-            m->id, s->observer ? ZAB_OBSERVER : ZAB_VOTER};
-        if (m->id == e->zc.my_id)
-            e->me = (int)e->n;
-        e->n++;
+    e->zc.txn_config = txn_config;
+    e->zc.parse_config = parse_config;
+    buf_init(&e->cfg_text, ZAB_MAX_CONFIG);
+    int rc = config_load(e);
+    if (rc != 0) {
+        ensemble_close(e);
+        return rc;
     }
-    e->zc.members.n = (unsigned)e->n;
-    e->zc.members.version = 0;
-    int rc = store_read_epoch(srv->store, "acceptedEpoch", &e->accepted_epoch);
+    rc = store_read_epoch(srv->store, "acceptedEpoch", &e->accepted_epoch);
     if (rc == 0)
         rc = store_read_epoch(srv->store, "currentEpoch", &e->current_epoch);
     if (rc != 0) {
@@ -1550,7 +1859,10 @@ int ensemble_start(struct ensemble *e)
         .n_log = e->n_boot,
     };
     uint64_t seed = (uint64_t)server_wall_ms() ^ ((uint64_t)getpid() << 32);
+    e->zc.config_text = e->cfg_text.base;
+    e->zc.config_len = e->cfg_text.len;
     int rc = zab_init(&e->z, &e->zc, &boot, seed);
+    e->zc.config_text = NULL;
     free_boot(e);
     if (rc != 0) {
         log_error("ensemble: cannot start the engine err=%s "
@@ -1559,6 +1871,13 @@ int ensemble_start(struct ensemble *e)
         return rc;
     }
     e->started = true;
+    /* /zookeeper/config shows the configuration I start with (the log may
+     * hold a newer one, delivered once a leader commits it) */
+    const struct zab_cfgstate *a = zab_active_config(&e->z);
+    if (tree_config_set(srv->tree, a->text, a->len, (int64_t)a->m.version,
+                        server_wall_ms()) != 0)
+        return COORD_ENOMEM;
+    config_update(e);
     e->durable = store_last_appended(srv->store);
     if (srv->cfg->ssl_quorum && (rc = quorum_tls(e)) != 0)
         return rc;
@@ -1608,6 +1927,7 @@ void ensemble_close(struct ensemble *e)
     free_boot(e);
     for (size_t i = 0; i < e->n; i++)
         free(e->m[i].host);
+    buf_close(&e->cfg_text);
     if (e->started)
         zab_close(&e->z);
     free(e);
@@ -1653,16 +1973,20 @@ int64_t ensemble_epoch(const struct ensemble *e)
 void ensemble_mntr(const struct ensemble *e, struct buf *out)
 {
     size_t up = 0, voters = 0;
-    for (size_t i = 0; i < e->n; i++) {
-        if (!e->m[i].observer)
-            voters++;
+    const struct zab_membership *am = &zab_active_config(&e->z)->m;
+    for (unsigned i = 0; i < am->n; i++)
+        voters += am->members[i].role == ZAB_VOTER;
+    for (size_t i = 0; i < e->n; i++)
         if ((int)i != e->me && e->m[i].link && e->m[i].link->up)
             up++;
-    }
     buf_printf(out, "zk_peer_state\t%s - %s\n",
                zab_role_name(zab_role(&e->z)), zab_phase_name(zab_phase(&e->z)));
     buf_printf(out, "zk_quorum_size\t%zu\n", voters / 2 + 1);
-    buf_printf(out, "zk_ensemble_members\t%zu\n", e->n);
+    buf_printf(out, "zk_ensemble_members\t%u\n", am->n);
+    buf_printf(out, "zk_config_version\t0x%llx\n",
+               (unsigned long long)zab_active_config(&e->z)->m.version);
+    buf_printf(out, "zk_reconfig_pending\t%d\n",
+               zab_pending_config(&e->z) != NULL);
     buf_printf(out, "zk_peer_links_up\t%zu\n", up);
     buf_printf(out, "zk_leader_id\t%llu\n",
                (unsigned long long)zab_leader_id(&e->z));

@@ -1427,12 +1427,54 @@ int store_read_epoch(struct store *s, const char *name, uint32_t *epoch)
 
 int store_write_epoch(struct store *s, const char *name, uint32_t epoch)
 {
-    char tmp[64], text[32];
-    snprintf(tmp, sizeof tmp, "%s.tmp", name);
+    char text[32];
     int len = snprintf(text, sizeof text, "%u\n", epoch);
+    return store_write_file(s, name, text, (size_t)len);
+}
+
+int store_read_file(struct store *s, const char *name, char **data,
+                    size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    int fd = openat(s->data_dirfd, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? COORD_ENONODE : COORD_EIO;
+    struct stat st;
+    char *p = NULL;
+    bool ok = fstat(fd, &st) == 0 && st.st_size >= 0 &&
+              st.st_size < (off_t)1 << 24 &&
+              (p = malloc((size_t)st.st_size + 1)) != NULL;
+    size_t got = 0;
+    while (ok && got < (size_t)st.st_size) {
+        ssize_t r = read(fd, p + got, (size_t)st.st_size - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            ok = false;
+        else
+            got += (size_t)r;
+    }
+    close(fd);
+    if (!ok) {
+        free(p);
+        log_error("store: cannot read file=%s", name);
+        return COORD_EIO;
+    }
+    p[got] = '\0';
+    *data = p;
+    *len = got;
+    return 0;
+}
+
+int store_write_file(struct store *s, const char *name, const void *data,
+                     size_t len)
+{
+    char tmp[256];
+    snprintf(tmp, sizeof tmp, "%s.tmp", name);
     int fd = openat(s->data_dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
                     0644);
-    bool ok = fd >= 0 && write_all(fd, text, (size_t)len, -1) == 0 &&
+    bool ok = fd >= 0 && write_all(fd, data, len, -1) == 0 &&
               (!s->fsync || fsync(fd) == 0);
     if (fd >= 0 && close(fd) != 0)
         ok = false;

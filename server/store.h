@@ -108,6 +108,15 @@ int store_install_snapshot(struct store *s, int64_t zxid,
                            void *ctx);
 int store_read_epoch(struct store *s, const char *name, uint32_t *epoch);
 int store_write_epoch(struct store *s, const char *name, uint32_t epoch);
+
+/* Any small file in dataDir, replaced atomically and synced like the
+ * epoch files (an ensemble's dynamic configuration). store_read_file
+ * returns a malloc'd copy in *data (NUL-terminated, *len without it), or
+ * COORD_ENONODE when there is no such file, COORD_EIO. */
+int store_write_file(struct store *s, const char *name, const void *data,
+                     size_t len);
+int store_read_file(struct store *s, const char *name, char **data,
+                    size_t *len);
 /* The zxid of the last record appended (0 if none). */
 int64_t store_last_appended(const struct store *s);
 

@@ -457,6 +457,101 @@ static int op_setdata(struct app *a, struct jute_r *r, struct buf *res)
     return 0;
 }
 
+/* Writes the configuration text and its version line into n. */
+static int config_data(struct node *n, const void *text, size_t len,
+                       int64_t zxid, uint8_t **out, int32_t *out_len)
+{
+    /* "version=" and the zxid in lower-case hex, as ZooKeeper writes it */
+    char ver[32] = "version=";
+    char hex[17];
+    int h = 0;
+    uint64_t v = (uint64_t)zxid;
+    do {
+        hex[h++] = "0123456789abcdef"[v & 15];
+        v >>= 4;
+    } while (v);
+    int vn = 8;
+    while (h > 0)
+        ver[vn++] = hex[--h];
+    size_t total = len + (size_t)vn;
+    uint8_t *d = malloc(total);
+    if (d == NULL)
+        return COORD_ENOMEM;
+    if (len)
+        memcpy(d, text, len);
+    memcpy(d + len, ver, (size_t)vn);
+    (void)n;
+    *out = d;
+    *out_len = (int32_t)total;
+    return 0;
+}
+
+/* The leader's reconfig txn (tree.h): /zookeeper/config gets the new
+ * text; ZooKeeper writes it as setData with version -1, so the node's
+ * version reads -1 afterwards. */
+static int op_reconfig(struct app *a, struct jute_r *r, struct buf *res)
+{
+    int32_t err = jute_get_int(r);
+    if (r->err)
+        return COORD_EMARSHALLING;
+    if (err != 0)
+        return err;
+    struct node *n = node_lookup(a->t, "/zookeeper/config", 17);
+    if (n == NULL)
+        return COORD_ENONODE;
+    uint8_t *data;
+    int32_t len;
+    if (reserve(a) != 0 ||
+        config_data(n, r->p, r->left, a->txn->zxid, &data, &len) != 0)
+        return COORD_ENOMEM;
+    char *evpath = dup_path("/zookeeper/config", 17);
+    if (evpath == NULL) {
+        free(data);
+        return COORD_ENOMEM;
+    }
+    a->u[a->nu++] = (struct undo){.kind = U_SETDATA,
+                                  .node = n,
+                                  .zxid = n->mzxid,
+                                  .mtime = n->mtime,
+                                  .count = n->version,
+                                  .data_len = n->data_len,
+                                  .data = n->data};
+    a->t->data_bytes -= (size_t)(n->data_len > 0 ? n->data_len : 0);
+    n->data = data;
+    n->data_len = len;
+    a->t->data_bytes += (size_t)len;
+    n->version = -1;
+    n->mzxid = a->txn->zxid;
+    n->mtime = a->txn->time_ms;
+    add_event(a, EV_CHANGED, evpath, 17, n->acl, NULL);
+    jute_put_buffer(res, n->data, n->data_len);
+    put_stat(res, n);
+    return 0;
+}
+
+int tree_config_set(struct tree *t, const void *text, size_t len,
+                    int64_t version, int64_t time_ms)
+{
+    struct node *n = node_lookup(t, "/zookeeper/config", 17);
+    if (n == NULL)
+        return 0;
+    if (n->data_len > 0 && n->mzxid >= version)
+        return 0;
+    uint8_t *data;
+    int32_t dlen;
+    if (config_data(n, text, len, version, &data, &dlen) != 0)
+        return COORD_ENOMEM;
+    t->data_bytes -= (size_t)(n->data_len > 0 ? n->data_len : 0);
+    free(n->data);
+    n->data = data;
+    n->data_len = dlen;
+    t->data_bytes += (size_t)dlen;
+    n->version = -1;
+    n->mzxid = version;
+    n->mtime = time_ms;
+    return 0;
+}
+
 static int op_setacl(struct app *a, struct jute_r *r, struct buf *res)
 {
     struct coord_setacl_req req;
@@ -762,6 +857,9 @@ int tree_apply(struct tree *t, const struct tree_txn *txn, struct buf *reply)
         break;
     case COORD_OP_CLOSESESSION:
         rc = op_close_session(&a);
+        break;
+    case COORD_OP_RECONFIG:
+        rc = op_reconfig(&a, &r, &out);
         break;
     default:
         rc = COORD_EUNIMPLEMENTED;

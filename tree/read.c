@@ -438,6 +438,16 @@ static int watches_op(struct rd *d, struct jute_r *r, bool remove)
                        d->who->watcher, req.type, remove);
 }
 
+int tree_check_perm(const struct tree *t, const char *path, size_t len,
+                    int32_t perm, const struct tree_caller *who)
+{
+    struct node *n = node_lookup(t, path, len);
+    if (n == NULL)
+        return COORD_ENONODE;
+    struct who w = {who->session_id, who->super, who->ids};
+    return acl_allows(n->acl, perm, &w) ? 0 : COORD_ENOAUTH;
+}
+
 int tree_read(struct tree *t, int32_t op, struct jute_str body,
               const struct tree_caller *who, struct buf *reply)
 {

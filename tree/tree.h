@@ -53,6 +53,14 @@ struct tree_caller {
  *   COORD_OP_CREATESESSION  body = { int timeout; buffer passwd(16) }
  *   COORD_OP_CLOSESESSION   body = empty; deletes the session's ephemerals
  *   COORD_OP_DELETECONTAINER body = { ustring path } (container/TTL reaper)
+ *   COORD_OP_RECONFIG       body = { int err; then the new configuration's
+ *                           text, "server.N=..." lines, to the end }: made
+ *                           by an ensemble's leader from a reconfig request
+ *                           it checked. err != 0 is returned and changes
+ *                           nothing; otherwise /zookeeper/config becomes the
+ *                           text plus "version=<hex zxid>" (no ACL check
+ *                           here: the leader did it) and the reply is a
+ *                           GetDataResponse.
  * Client types: CREATE, CREATE2, CREATECONTAINER, CREATETTL, DELETE, SETDATA,
  * SETACL, MULTI. For every type but CREATESESSION the session must exist in
  * the session table (else ESESSIONEXPIRED), except session_id 0, which means
@@ -101,6 +109,21 @@ void tree_watches_drop(struct tree *t, uint64_t watcher);
 
 /* zxid of the last applied txn (or loaded snapshot); 0 for a fresh tree. */
 int64_t tree_last_zxid(const struct tree *t);
+
+/*
+ * Sets /zookeeper/config outside any txn, as a server does at start with
+ * the configuration it knows: data (the text with its version line) and
+ * Stat as a reconfig txn at zxid `version` would leave them. Does nothing
+ * when the node already holds a configuration at least that new. Returns
+ * 0 or COORD_ENOMEM.
+ */
+int tree_config_set(struct tree *t, const void *data, size_t len,
+                    int64_t version, int64_t time_ms);
+
+/* 0 if `who` may do `perm` (COORD_PERM_* bits) on path, else
+ * COORD_ENONODE or COORD_ENOAUTH. */
+int tree_check_perm(const struct tree *t, const char *path, size_t len,
+                    int32_t perm, const struct tree_caller *who);
 
 /* Sessions. tree_session_get: 0 and fills timeout/passwd, or ESESSIONEXPIRED. */
 int tree_session_get(const struct tree *t, int64_t sid, int32_t *timeout_ms,

@@ -66,7 +66,7 @@ class Member(harness.Server):
     """One server of an Ensemble (see the module doc)."""
 
     def __init__(self, ens, index, sid, observer, directory, client_port, peer_port,
-                 election_port):
+                 election_port, spare=False):
         super().__init__(tick_time=ens.tick_time,
                          min_session_timeout=ens.min_session_timeout,
                          max_session_timeout=ens.max_session_timeout,
@@ -87,6 +87,16 @@ class Member(harness.Server):
         self.election_port = election_port
         self.sigstopped = False
         self._wait_launch_only = False
+        # a spare is in no initial configuration: the others' zoo.cfg leave it
+        # out, its own lists them and itself (how a server joins by reconfig)
+        self.spare = spare
+
+    def config_line(self, observer=None):
+        """This server's server.N line as reconfig takes it (no proxies)."""
+        obs = self.observer if observer is None else observer
+        return "server.%d=%s:%d:%d:%s;%s:%d" % (
+            self.sid, HOST, self.peer_port, self.election_port,
+            "observer" if obs else "participant", HOST, self.port)
 
     def __repr__(self):
         return "<Member %d sid=%d %s port=%d pid=%s>" % (
@@ -100,6 +110,8 @@ class Member(harness.Server):
         if self.observer:
             lines.append("peerType=observer")
         for m in ens.members:
+            if m.spare and m is not self:
+                continue
             if m is self or not ens.proxied:
                 peer, election = m.peer_port, m.election_port
             else:
@@ -206,7 +218,7 @@ class Ensemble:
 
     def __init__(self, n=3, observers=0, proxied=False, tick_time=200, init_limit=10,
                  sync_limit=5, extra_cfg=None, min_session_timeout=None,
-                 max_session_timeout=None, max_client_cnxns=60):
+                 max_session_timeout=None, max_client_cnxns=60, spares=0):
         if n < 1 or observers < 0:
             raise ValueError("need at least one voter")
         self.kind = harness.KIND
@@ -229,13 +241,14 @@ class Ensemble:
         self._started = False
         used = set()
         try:
-            for index in range(n + observers):
+            for index in range(n + observers + spares):
                 sid = index + 1
                 d = os.path.join(self.dir, "s%d" % sid)
                 os.makedirs(d)
-                self.members.append(Member(self, index, sid, index >= n, d,
-                                           _take_port(used), _take_port(used),
-                                           _take_port(used)))
+                spare = index >= n + observers
+                self.members.append(Member(self, index, sid, n <= index < n + observers,
+                                           d, _take_port(used), _take_port(used),
+                                           _take_port(used), spare=spare))
         except BaseException:
             for m in self.members:
                 m.cleanup()
@@ -287,11 +300,13 @@ class Ensemble:
                     self._start_proxy(p)
         try:
             for m in self.members:
-                m.launch(timeout)
+                if not m.spare:
+                    m.launch(timeout)
         except AssertionError as e:
             self._fail("ensemble: a server did not start: %s" % e)
         self._started = True
-        self.wait_serving(timeout=timeout)
+        self.wait_serving(indices=[m.index for m in self.members if not m.spare],
+                          timeout=timeout)
         self.wait_for_leader(timeout=timeout)
         return self
 

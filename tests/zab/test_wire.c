@@ -74,7 +74,52 @@ static void a_proposal_must_carry_a_nonzero_counter(void)
     CHECK_EQ_INT(zab_msg_decode(buf, n, &d), COORD_EPROTO);
 }
 
+/* Spec 2.2: notifications and NEWLEADER end with the sender's
+ * configuration text (possibly empty); a header claiming more than the
+ * bytes there, or a text beyond ZAB_MAX_CONFIG, is refused. */
+static void notifications_and_newleader_carry_the_config_text(void)
+{
+    static const uint8_t cfg[] = "server.1=127.0.0.1:2888:3888:participant\n";
+    static uint8_t buf[ZAB_WIRE_HEADER + 40 + ZAB_MAX_CONFIG + 2];
+    struct zab_msg ms[] = {
+        {.type = ZAB_MSG_NOTIFICATION, .zxid = ZAB_ZXID(3, 9), .state = 1,
+         .leader = 3, .round = 7, .peer_epoch = 3, .version = 1,
+         .config_version = ZAB_ZXID(2, 4), .data = cfg,
+         .len = sizeof cfg - 1},
+        {.type = ZAB_MSG_NEWLEADER, .zxid = ZAB_ZXID(5, 0),
+         .config_version = ZAB_ZXID(2, 4), .data = cfg,
+         .len = sizeof cfg - 1},
+    };
+    for (size_t i = 0; i < 2; i++) {
+        size_t n = zab_msg_encode(&ms[i], buf);
+        struct zab_msg d;
+        CHECK_EQ_INT(zab_msg_decode(buf, n, &d), 0);
+        CHECK_EQ_INT(d.config_version, ZAB_ZXID(2, 4));
+        CHECK_EQ_INT(d.len, sizeof cfg - 1);
+        CHECK_EQ_MEM(d.data, cfg, d.len);
+        /* the fixed part cut short */
+        size_t fixed = n - (sizeof cfg - 1);
+        buf[12] = buf[13] = 0;
+        buf[14] = (uint8_t)((fixed - ZAB_WIRE_HEADER - 1) >> 8);
+        buf[15] = (uint8_t)(fixed - ZAB_WIRE_HEADER - 1);
+        CHECK_EQ_INT(zab_msg_decode(buf, fixed - 1, &d), COORD_EPROTO);
+    }
+    /* a text one byte over the limit */
+    struct zab_msg big = ms[0];
+    static uint8_t text[ZAB_MAX_CONFIG + 1];
+    big.data = text;
+    big.len = sizeof text;
+    size_t n = zab_msg_encode(&big, buf);
+    struct zab_msg d;
+    CHECK_EQ_INT(zab_msg_decode(buf, n, &d), COORD_EPROTO);
+    big.len = ZAB_MAX_CONFIG;
+    n = zab_msg_encode(&big, buf);
+    CHECK_EQ_INT(zab_msg_decode(buf, n, &d), 0);
+}
+
 CU_TestInfo wire_tests[] = {
+    {"notifications and newleader carry the config text",
+     notifications_and_newleader_carry_the_config_text},
     {"every message type survives a round trip",
      every_message_type_survives_a_round_trip},
     {"truncated and padded messages are rejected",
