@@ -150,8 +150,12 @@ static void leader_on_ackepoch(struct zab *z, int from,
     l->last_zxid = m->zxid;
     l->committed = m->committed;
     /* R-DISC-4: a follower ahead of me in (currentEpoch, lastZxid) means I
-     * must not lead: never sync it downward. */
+     * must not lead: never sync it downward. Only a voter of my active or
+     * pending configuration can hold a committed txn I lack; a server
+     * with no vote there (joining, removed, observing) is synced down
+     * instead, or one of them could keep every leader out. */
     if (m->current_epoch >= 0 && z->phase == ZAB_DISCOVERY &&
+        zab_is_voter(z, from) &&
         ((zab_epoch)m->current_epoch > z->current_epoch ||
          ((zab_epoch)m->current_epoch == z->current_epoch &&
           m->zxid > zab_log_last(z)))) {

@@ -164,6 +164,15 @@ static void try_join(struct zab *z)
             if (s->valid && s->vote.leader == ls->vote.leader &&
                 s->vote.epoch == ls->vote.epoch)
                 mask |= 1u << i;
+            /* ... and LOOKING votes of the leader's own round for it
+             * (ZooKeeper merges them into its recvset likewise): servers
+             * still looking in that round would otherwise each wait for
+             * the others to follow first. */
+            const struct zab_seen *r = &z->recv[i];
+            if (r->valid && r->round == ls->round &&
+                r->vote.leader == ls->vote.leader &&
+                r->vote.epoch == ls->vote.epoch)
+                mask |= 1u << i;
         }
         if (zab_quorum(z, mask)) {
             z->round = ls->round;
@@ -203,8 +212,9 @@ void election_on_msg(struct zab *z, int from, const struct zab_msg *m)
         }
         return;
     }
-    if (m->state == ZAB_OBSERVING)
-        return;
+    /* An OBSERVING server counts too when my configurations make it a
+     * voter (it may not know the pending one that does): quorums only
+     * count voters, by my view. */
     if (m->state != ZAB_LOOKING) {
         z->outof[from] = (struct zab_seen){
             true, m->state, {m->leader, m->zxid, m->peer_epoch}, m->round};
