@@ -211,9 +211,17 @@ class TestMembershipChanges(ReconfigCase):
         su = super_client(ens, other[0])   # through a follower: forwarded
         w = ens.client(other[1])
         w.create("/before", b"1")
-        data, _ = su.reconfig(joining=None, leaving=str(ens.members[leader].sid),
-                              new_members=None)
-        self.assertNotIn(b"server.%d=" % ens.members[leader].sid, data)
+        from kazoo.exceptions import ConnectionLoss
+        try:
+            data, _ = su.reconfig(joining=None, leaving=str(ens.members[leader].sid),
+                                  new_members=None)
+            self.assertNotIn(b"server.%d=" % ens.members[leader].sid, data)
+        except ConnectionLoss:
+            # ZooKeeper's followers drop their clients while the leader hands
+            # over, before answering (coordd answers first): outcome unknown
+            # to the client, checked below
+            if not IS_ZK:
+                raise
         new = ens.wait_for_leader(timeout=30, among=other)
         self.assertNotEqual(new, leader)
         self.same_config_everywhere(ens, range(3), {ens.members[i].sid for i in other})
@@ -255,7 +263,14 @@ class TestMembershipChanges(ReconfigCase):
         # bulk: voters 2, 3, 4; server 1 leaves
         members = ",".join(ens.members[i].config_line() for i in (1, 2, 3))
         su.reconfig(joining=None, leaving=None, new_members=members)
-        servers, version = self.same_config_everywhere(ens, range(4), {2, 3, 4})
+        # coordd keeps the removed server 1 following (without a vote), so it
+        # shows the new configuration too; ZooKeeper's stays where it was
+        shown = [1, 2, 3] if IS_ZK else range(4)
+        servers, version = self.same_config_everywhere(ens, shown, {2, 3, 4})
+        if IS_ZK:
+            # ensemble.py rewrites zoo.cfg's server lines at every start,
+            # which ZooKeeper takes over its dynamic file
+            return
         # every server restarts from its own disk: the configuration it
         # knew is kept (server 1's zoo.cfg still lists 1-3, ignored now)
         for i in range(4):
@@ -263,10 +278,10 @@ class TestMembershipChanges(ReconfigCase):
         for i in range(4):
             ens.start_server(i, wait=False)
         ens.wait_for_leader(timeout=60, among=[1, 2, 3])
-        ens.wait_serving(indices=range(4), timeout=60)
-        again = self.same_config_everywhere(ens, range(4), {2, 3, 4})
+        ens.wait_serving(indices=shown, timeout=60)
+        again = self.same_config_everywhere(ens, shown, {2, 3, 4})
         self.assertEqual(again, (servers, version))
-        c = ens.client(0)
+        c = ens.client(shown[0])
         c.sync("/")
         self.assertEqual(c.get("/kept")[0], b"k")
 

@@ -115,6 +115,12 @@ static const struct {
      * each one's FOLLOWERINFO counted as hearing its leader, so neither
      * ever timed out of DISCOVERY. */
     {5, 10473}, {5, 11115}, {5, 28356},
+    /* With a pending configuration, a server observing in its own view
+     * (a voter of the pending one) was ignored when it reported its
+     * leader, servers still looking in the leader's round did not count
+     * toward joining it, and a non-voter ahead of the leader kept every
+     * leader out. */
+    {3, 7172}, {3, 16304}, {3, 18029}, {5, 16844},
 };
 
 static void seeds_that_once_failed_keep_passing(void)
