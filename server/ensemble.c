@@ -59,6 +59,7 @@ struct link {
     struct ensemble *e;
     int idx;           /* member index, -1 until its HELLO */
     bool connecting;   /* outgoing, connect() in progress */
+    bool dialed;       /* I made it (else accepted) */
     bool up;           /* PEER_UP reported */
     struct buf in, out;
     size_t out_sent;
@@ -186,9 +187,23 @@ static struct member *member_of(struct ensemble *e, zab_sid id)
 static struct member *member_add(struct ensemble *e, zab_sid id)
 {
     struct member *m = member_of(e, id);
-    if (m != NULL || e->n == ZAB_MAX_MEMBERS)
+    if (m != NULL)
         return m;
-    m = &e->m[e->n++];
+    if (e->n < ZAB_MAX_MEMBERS) {
+        m = &e->m[e->n++];
+    } else {
+        /* full: reuse a server in no configuration and without a link (one
+         * that dialed in once, say) */
+        for (size_t i = 0; i < e->n && m == NULL; i++)
+            if ((int)i != e->me && !e->m[i].listed && e->m[i].link == NULL)
+                m = &e->m[i];
+        if (m == NULL)
+            return NULL;
+        for (struct link *l = e->links; l; l = l->next)
+            if (l->idx == (int)(m - e->m))
+                l->idx = -1; /* closed already; reaped later */
+        free(m->host);
+    }
     memset(m, 0, sizeof *m);
     m->id = id;
     m->unlinked_ms = server_mono_ms();
@@ -695,6 +710,7 @@ static void dial(struct ensemble *e, struct member *m, int64_t now)
     }
     l->idx = (int)(m - e->m);
     l->connecting = true;
+    l->dialed = true;
     snprintf(l->addr, sizeof l->addr, "%s:%d", m->host, m->port);
     m->link = l;
     uint8_t h[HELLO_LEN - 1];
@@ -1203,8 +1219,10 @@ static int reconfig_prepare(struct ensemble *e, const uint8_t *in, size_t len,
                               .ids = t.ids};
     struct buf text;
     buf_init(&text, SIZE_MAX);
-    int32_t err = tree_check_perm(e->srv->tree, "/zookeeper/config", 17,
-                                  COORD_PERM_WRITE, &who);
+    int32_t err = e->srv->cfg->reconfig_enabled
+                      ? tree_check_perm(e->srv->tree, "/zookeeper/config", 17,
+                                        COORD_PERM_WRITE, &who)
+                      : COORD_ERECONFIGDISABLED;
     if (err == 0 && zab_pending_config(&e->z) != NULL)
         err = COORD_ERECONFIGINPROGRESS;
     struct coord_reconfig_req rq;
@@ -1467,8 +1485,9 @@ static void handle_frame(struct link *l, uint8_t type, const uint8_t *p,
         }
         /* One link per pair: the one the lower id dialed wins. A higher id
          * dials only when the lower did not (it may not know it), so a
-         * link already there from my side stays. */
-        if (id > me && m->link != NULL && m->link != l) {
+         * link I dialed stays; one it dialed before is replaced (it
+         * restarted). */
+        if (id > me && m->link != NULL && m->link != l && m->link->dialed) {
             link_close(l, "duplicate link");
             return;
         }
