@@ -270,6 +270,46 @@ static bool parse_id(const char *s, size_t n, int64_t *id)
     return true;
 }
 
+/* Java's Long.parseLong: an optional sign, then decimal digits, within
+ * int64_t. */
+static bool parse_long(const char *s, size_t n, int64_t *id)
+{
+    bool neg = n > 0 && s[0] == '-';
+    if (n > 0 && (s[0] == '-' || s[0] == '+')) {
+        s++;
+        n--;
+    }
+    uint64_t v = 0, max = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (max - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *id = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return true;
+}
+
+/*
+ * A host name or IP literal has no blank, control character, bracket, or
+ * any of the separators of the config text and of reconfig lists (a host
+ * "a\nb" or "[x" would not read back from the text we write).
+ */
+static bool host_ok(const char *h)
+{
+    if (h == NULL)
+        return true;
+    for (; *h != '\0'; h++)
+        if (isspace((unsigned char)*h) || iscntrl((unsigned char)*h) ||
+            strchr("[],;=", *h) != NULL)
+            return false;
+    return true;
+}
+
 /*
  * One server's spec (already trimmed, n bytes) into srv. ZooKeeper's
  * QuorumServer also refuses a peer port equal to the election port.
@@ -292,6 +332,13 @@ static int parse_spec(int64_t id, const char *spec, size_t n,
         server_clear(srv);
         return bad(err, errlen,
                    "server.%lld: the peer and election ports must differ",
+                   (long long)id);
+    }
+    if (!host_ok(srv->host) || !host_ok(srv->client_host)) {
+        server_clear(srv);
+        return bad(err, errlen,
+                   "server.%lld: a host may not contain blanks, control "
+                   "characters or any of []=,;",
                    (long long)id);
     }
     if (normalise(srv) != 0) {
@@ -383,6 +430,8 @@ int dyncfg_parse(const char *text, size_t len, struct dyncfg *out,
         err[0] = '\0';
     if (version != NULL)
         *version = 0;
+    if (len == 0)
+        return 0; /* text may be NULL then, as an empty buffer's base is */
     bool seen_version = false;
     int lineno = 0, rc = 0;
     const char *p = text, *end = text + len;
@@ -498,10 +547,14 @@ static int apply_leaving(struct dyncfg *next, const char *leaving, char *err,
     size_t n;
     while (next_item(&p, ",", &item, &n)) {
         int64_t id;
-        if (!parse_id(item, n, &id))
-            return bad(err, errlen,
-                       "leaving servers: expected a server id, got \"%.*s\"",
-                       (int)(n < QUOTE_MAX ? n : QUOTE_MAX), item);
+        if (!parse_long(item, n, &id)) {
+            /* Long.parseLong's NumberFormatException reaches the catch-all
+             * in PrepRequestProcessor, which answers MarshallingError */
+            bad(err, errlen,
+                "leaving servers: expected a server id, got \"%.*s\"",
+                (int)(n < QUOTE_MAX ? n : QUOTE_MAX), item);
+            return COORD_EMARSHALLING;
+        }
         remove_id(next, id); /* an unknown id is no error in ZooKeeper */
     }
     return 0;
@@ -617,19 +670,13 @@ int dyncfg_apply(const struct dyncfg *cur, const char *joining,
     *out = (struct dyncfg){0};
     if (errlen > 0)
         err[0] = '\0';
-    bool inc = !is_blank(joining) || !is_blank(leaving);
-    bool bulk = !is_blank(new_members);
-    if (inc && bulk)
-        return bad(err, errlen, "a reconfig is either incremental (joining, "
-                                "leaving) or bulk (new members), not both");
-    if (!inc && !bulk)
-        return bad(err, errlen, "a reconfig needs joining, leaving or new "
-                                "members");
     int rc;
-    if (bulk) {
+    if (!is_blank(new_members)) {
+        /* ZooKeeper looks at newMembers first and then ignores the rest */
         rc = apply_bulk(out, new_members, err, errlen);
     } else if ((rc = copy_all(cur, out)) == 0) {
-        /* leavers first, then joiners, as PrepRequestProcessor does */
+        /* leavers first, then joiners, as PrepRequestProcessor does; with
+         * neither, the membership stays as it is */
         if (!is_blank(leaving))
             rc = apply_leaving(out, leaving, err, errlen);
         if (rc == 0 && !is_blank(joining))

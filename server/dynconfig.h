@@ -17,7 +17,9 @@
  * without brackets; an IPv4-mapped one as the IPv4 address). A server with a
  * client port always has a client_host ("0.0.0.0" when none was written, as
  * ZooKeeper records it); client_port 0 means no client address (client_host
- * NULL).
+ * NULL). dyncfg_parse() and dyncfg_apply() refuse a host with a blank, a
+ * control character or any of []=,; so that the text dyncfg_format()
+ * writes always parses back to the same membership.
  */
 struct dyncfg {
     struct coord_config_server *s;
@@ -64,19 +66,28 @@ int dyncfg_format(const struct dyncfg *c, struct buf *out);
  * caller with dyncfg_free(); empty on failure). An argument that is NULL or
  * blank is absent.
  *
- * Incremental (joining and/or leaving): leaving is a comma-separated list of
- * server ids (an id not in cur is ignored); joining a comma-separated list of
- * `server.N=spec` (any key: the id is the text after its last '.'), each with
- * peer, election and client ports. Leavers go first, then each joiner replaces
- * a server with its id (how a participant becomes an observer) or is added;
- * a joiner whose peer, election or client address equals any address of
- * another server (same host, same port; wildcard hosts excepted) is refused.
- *
  * Bulk (new_members): the whole new list of `server.N=spec` entries, comma- or
- * newline-separated; `version=...` entries are ignored.
+ * newline-separated; `version=...` entries are ignored. As in ZooKeeper,
+ * new_members wins: joining and leaving given with it are ignored.
  *
- * Both kinds at once, neither, a malformed entry, or a result without a
- * participant: COORD_EBADARGUMENTS with a one-line reason in err. Also
+ * Incremental (joining and/or leaving): leaving is a comma-separated list of
+ * server ids, read as Java's Long.parseLong does (an id not in cur is
+ * ignored; one that is not a number is COORD_EMARSHALLING, ZooKeeper's
+ * MarshallingError); joining a comma-separated list of `server.N=spec` (any
+ * key: the id is the text after its last '.'), each with peer, election and
+ * client ports. Leavers go first, then each joiner replaces a server with its
+ * id (how a participant becomes an observer) or is added; a joiner whose
+ * peer, election or client address equals any address of another server
+ * (same host, same port; wildcard hosts excepted) is refused. ZooKeeper
+ * skips loopback addresses in that check; we do not, deliberately, so two
+ * servers on 127.0.0.1 cannot be given one port.
+ *
+ * Neither (all three absent): out is a copy of cur, as ZooKeeper accepts
+ * such a request as a reconfig that changes nothing (the caller still gives
+ * it a new version).
+ *
+ * A malformed entry or a result without a participant: COORD_EBADARGUMENTS
+ * with a one-line reason in err (also set for COORD_EMARSHALLING). Also
  * COORD_ENOMEM. ZooKeeper, with standaloneEnabled=true (its default), also
  * refuses a result with fewer than 2 participants: the caller checks that
  * with dyncfg_voters().

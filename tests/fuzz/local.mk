@@ -276,3 +276,38 @@ EXTRA_DIST += \
 	tests/fuzz/corpus/zab_engine/random-3 \
 	tests/fuzz/corpus/zab_engine/random-4 \
 	tests/fuzz/corpus/zab_engine/random-5
+
+# --- dynconfig: /zookeeper/config text round trips, and reconfig requests ---
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_dynconfig
+tests_fuzz_fuzz_dynconfig_SOURCES = tests/fuzz/fuzz_dynconfig.c
+tests_fuzz_fuzz_dynconfig_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_dynconfig_LDADD = server/libconfig.la proto/libproto.la
+else
+check_PROGRAMS += tests/fuzz/replay_dynconfig
+TESTS += tests/fuzz/replay_dynconfig
+tests_fuzz_replay_dynconfig_SOURCES = tests/fuzz/fuzz.h tests/fuzz/replay.c \
+	tests/fuzz/fuzz_dynconfig.c
+tests_fuzz_replay_dynconfig_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_CORPUS='"tests/fuzz/corpus/dynconfig"'
+tests_fuzz_replay_dynconfig_LDADD = server/libconfig.la proto/libproto.la
+endif
+EXTRA_DIST += \
+	tests/fuzz/corpus/dynconfig/bare-id-joiner \
+	tests/fuzz/corpus/dynconfig/blank-lines-crlf \
+	tests/fuzz/corpus/dynconfig/bulk-and-incremental \
+	tests/fuzz/corpus/dynconfig/bulk-new-members \
+	tests/fuzz/corpus/dynconfig/clash-ipv6 \
+	tests/fuzz/corpus/dynconfig/found-169405152978 \
+	tests/fuzz/corpus/dynconfig/ipv6-hosts \
+	tests/fuzz/corpus/dynconfig/join-and-leave \
+	tests/fuzz/corpus/dynconfig/join-observer-any-client \
+	tests/fuzz/corpus/dynconfig/join-participant \
+	tests/fuzz/corpus/dynconfig/leave-two \
+	tests/fuzz/corpus/dynconfig/leaving-not-a-number \
+	tests/fuzz/corpus/dynconfig/malformed-joiners \
+	tests/fuzz/corpus/dynconfig/malformed-lines \
+	tests/fuzz/corpus/dynconfig/nothing \
+	tests/fuzz/corpus/dynconfig/observer-no-client-port \
+	tests/fuzz/corpus/dynconfig/remove-every-voter \
+	tests/fuzz/corpus/dynconfig/three-ipv4
