@@ -408,6 +408,34 @@ static int find_valid(struct app *a, struct jute_str path, struct node **out)
     return *out ? 0 : COORD_ENONODE;
 }
 
+/* Gives n new data (owned; freed on failure) and data version, undoably,
+ * with a changed event for path; reserve() was called. */
+static int replace_data(struct app *a, struct node *n, struct jute_str path,
+                        uint8_t *data, int32_t len, int32_t version)
+{
+    char *evpath = dup_path(path.p, (size_t)path.len);
+    if (evpath == NULL) {
+        free(data);
+        return COORD_ENOMEM;
+    }
+    a->u[a->nu++] = (struct undo){.kind = U_SETDATA,
+                                  .node = n,
+                                  .zxid = n->mzxid,
+                                  .mtime = n->mtime,
+                                  .count = n->version,
+                                  .data_len = n->data_len,
+                                  .data = n->data};
+    a->t->data_bytes -= (size_t)(n->data_len > 0 ? n->data_len : 0);
+    n->data = data;
+    n->data_len = len;
+    a->t->data_bytes += (size_t)(len > 0 ? len : 0);
+    n->version = version;
+    n->mzxid = a->txn->zxid;
+    n->mtime = a->txn->time_ms;
+    add_event(a, EV_CHANGED, evpath, (size_t)path.len, n->acl, NULL);
+    return 0;
+}
+
 static int op_setdata(struct app *a, struct jute_r *r, struct buf *res)
 {
     struct coord_setdata_req req;
@@ -424,7 +452,6 @@ static int op_setdata(struct app *a, struct jute_r *r, struct buf *res)
     if (req.version != -1 && req.version != n->version)
         return COORD_EBADVERSION;
     uint8_t *data = NULL;
-    char *evpath;
     if (reserve(a) != 0)
         return COORD_ENOMEM;
     if (req.data.len > 0) {
@@ -433,26 +460,11 @@ static int op_setdata(struct app *a, struct jute_r *r, struct buf *res)
             return COORD_ENOMEM;
         memcpy(data, req.data.p, (size_t)req.data.len);
     }
-    evpath = dup_path(req.path.p, (size_t)req.path.len);
-    if (evpath == NULL) {
-        free(data);
-        return COORD_ENOMEM;
-    }
-    a->u[a->nu++] = (struct undo){.kind = U_SETDATA,
-                                  .node = n,
-                                  .zxid = n->mzxid,
-                                  .mtime = n->mtime,
-                                  .count = n->version,
-                                  .data_len = n->data_len,
-                                  .data = n->data};
-    a->t->data_bytes -= (size_t)(n->data_len > 0 ? n->data_len : 0);
-    n->data = data;
-    n->data_len = req.data.len < 0 ? -1 : req.data.len;
-    a->t->data_bytes += (size_t)(n->data_len > 0 ? n->data_len : 0);
-    n->version = node_version_next(n->version);
-    n->mzxid = a->txn->zxid;
-    n->mtime = a->txn->time_ms;
-    add_event(a, EV_CHANGED, evpath, (size_t)req.path.len, n->acl, NULL);
+    rc = replace_data(a, n, req.path, data,
+                      req.data.len < 0 ? -1 : req.data.len,
+                      node_version_next(n->version));
+    if (rc != 0)
+        return rc;
     put_stat(res, n);
     return 0;
 }
@@ -504,26 +516,10 @@ static int op_reconfig(struct app *a, struct jute_r *r, struct buf *res)
     if (reserve(a) != 0 ||
         config_data(n, r->p, r->left, a->txn->zxid, &data, &len) != 0)
         return COORD_ENOMEM;
-    char *evpath = dup_path("/zookeeper/config", 17);
-    if (evpath == NULL) {
-        free(data);
-        return COORD_ENOMEM;
-    }
-    a->u[a->nu++] = (struct undo){.kind = U_SETDATA,
-                                  .node = n,
-                                  .zxid = n->mzxid,
-                                  .mtime = n->mtime,
-                                  .count = n->version,
-                                  .data_len = n->data_len,
-                                  .data = n->data};
-    a->t->data_bytes -= (size_t)(n->data_len > 0 ? n->data_len : 0);
-    n->data = data;
-    n->data_len = len;
-    a->t->data_bytes += (size_t)len;
-    n->version = -1;
-    n->mzxid = a->txn->zxid;
-    n->mtime = a->txn->time_ms;
-    add_event(a, EV_CHANGED, evpath, 17, n->acl, NULL);
+    int rc = replace_data(a, n, jute_cstr("/zookeeper/config"), data, len,
+                          -1);
+    if (rc != 0)
+        return rc;
     jute_put_buffer(res, n->data, n->data_len);
     put_stat(res, n);
     return 0;

@@ -304,7 +304,71 @@ static void session_zero_is_acl_checked_and_owns_no_ephemerals(void)
     cur_sid = TEST_SID;
 }
 
+/* The leader's reconfig txn (tree.h): err != 0 changes nothing; else
+ * /zookeeper/config gets the text and its version line, Stat version -1,
+ * and its data watchers fire. tree_config_set is the same outside a txn,
+ * never going back; tree_check_perm is the leader's ACL check. */
+static void reconfig_txn_sets_the_config_node(void)
+{
+    static const char text[] = "server.1=h:1:2:participant;0.0.0.0:3\n";
+    struct tree_caller plain = {.session_id = TEST_SID};
+    struct tree_caller su = {.session_id = TEST_SID, .super = true};
+    CHECK_EQ_INT(tree_check_perm(t, "/zookeeper/config", 17,
+                                 COORD_PERM_WRITE, &plain), COORD_ENOAUTH);
+    CHECK_EQ_INT(tree_check_perm(t, "/zookeeper/config", 17,
+                                 COORD_PERM_READ, &plain), 0);
+    CHECK_EQ_INT(tree_check_perm(t, "/zookeeper/config", 17,
+                                 COORD_PERM_WRITE, &su), 0);
+    CHECK_EQ_INT(tree_check_perm(t, "/nope", 5, COORD_PERM_READ, &su),
+                 COORD_ENONODE);
+
+    CHECK_EQ_INT(tree_config_set(t, text, sizeof text - 1, 0, 5), 0);
+    char out[256];
+    int32_t len;
+    CHECK_EQ_INT(get_data_w("/zookeeper/config", true, out, sizeof out,
+                            &len), 0);
+    CHECK_EQ_STR(out, "server.1=h:1:2:participant;0.0.0.0:3\nversion=0");
+
+    struct buf body, reply;
+    buf_init(&body, 1024);
+    buf_init(&reply, 4096);
+    jute_put_int(&body, COORD_ENEWCONFIGNOQUORUM);
+    int before = nev;
+    CHECK_EQ_INT(apply_txn_at(0x100000007, COORD_OP_RECONFIG, &body, &reply),
+                 COORD_ENEWCONFIGNOQUORUM);
+    CHECK_EQ_INT(nev, before);
+    CHECK_EQ_INT(get_data_w("/zookeeper/config", false, out, sizeof out,
+                            &len), 0);
+    CHECK_EQ_STR(out, "server.1=h:1:2:participant;0.0.0.0:3\nversion=0");
+
+    buf_reset(&body);
+    jute_put_int(&body, 0);
+    buf_append(&body, "server.2=g:4:5:observer\n", 24);
+    CHECK_EQ_INT(apply_txn_at(0x100000009, COORD_OP_RECONFIG, &body, &reply),
+                 0);
+    CHECK_EQ_INT(nev, before + 1);
+    CHECK_EQ_STR(evs[before].path, "/zookeeper/config");
+    struct jute_r r;
+    jute_r_init(&r, reply.base, reply.len);
+    struct jute_str data = jute_get_buffer(&r);
+    struct coord_stat st;
+    coord_get_stat(&r, &st);
+    CHECK_TRUE(jstr_is(data, "server.2=g:4:5:observer\nversion=100000009"));
+    CHECK_EQ_INT(st.version, -1);
+    CHECK_EQ_INT(st.mzxid, 0x100000009);
+    CHECK_EQ_INT(st.aversion, -1);
+    /* an older configuration never replaces a newer one */
+    CHECK_EQ_INT(tree_config_set(t, text, sizeof text - 1, 0x100000008, 9),
+                 0);
+    CHECK_EQ_INT(get_data_w("/zookeeper/config", false, out, sizeof out,
+                            &len), 0);
+    CHECK_EQ_STR(out, "server.2=g:4:5:observer\nversion=100000009");
+    buf_close(&body);
+    buf_close(&reply);
+}
+
 static CU_TestInfo tests[] = {
+    {"reconfig txn sets the config node", reconfig_txn_sets_the_config_node},
     {"sasl ids must parse as kerberos names",
      sasl_ids_must_parse_as_kerberos_names},
     {"sasl acl matches exactly or sasl:super",
