@@ -98,6 +98,9 @@ ensemble)
     for i in $(seq 1 "$n"); do
         d="$top/coord-ensemble/$i"
         mkdir -p "$d"
+        # a new ensemble's first start: coordd votes from an empty dataDir
+        # only with this marker (it removes it once it has served)
+        [ -e "$d/myid" ] || : > "$d/initialize"
         echo "$i" > "$d/myid"
         {
             echo "tickTime=2000"

@@ -53,6 +53,10 @@ enum {
 /* The active configuration, as ZooKeeper keeps zoo.cfg.dynamic: its text
  * and a version line, replaced whenever it changes. */
 #define CONFIG_FILE "dynamicConfig"
+/* R-FLE-1: an empty dataDir votes only with this marker (a new ensemble's
+ * first start, as ZooKeeper's zkServer-initialize.sh writes it); removed
+ * once the server has served, when its disk holds an epoch anyway. */
+#define INIT_FILE "initialize"
 
 struct link {
     struct source src; /* first: the loop hands us the source */
@@ -133,6 +137,7 @@ struct ensemble {
      * copies it; then the version last written to CONFIG_FILE */
     struct buf cfg_text;
     uint64_t cfg_version;
+    bool init_removed; /* INIT_FILE gone (R-FLE-1) */
     struct link *links;
 
     /* boot */
@@ -1560,6 +1565,9 @@ static void enter_service(struct ensemble *e)
     e->serving = true;
     if (ensemble_leading(e))
         server_sessions_renew(srv);
+    /* the epochs on disk now say this server has been part of it */
+    if (!e->init_removed && store_remove_file(srv->store, INIT_FILE) == 0)
+        e->init_removed = true;
     int64_t now = server_mono_ms();
     if (e->looking_since_ms > 0) {
         e->last_election_ms = now - e->looking_since_ms;
@@ -1877,6 +1885,24 @@ int ensemble_start(struct ensemble *e)
         .log = e->boot,
         .n_log = e->n_boot,
     };
+    /* R-FLE-1: nothing on disk and never synced: a wiped or new disk. */
+    if (e->n_boot == 0 && tree_last_zxid(srv->tree) == 0 &&
+        e->current_epoch == 0 && e->accepted_epoch == 0) {
+        char *marker = NULL;
+        size_t mlen;
+        int mrc = store_read_file(srv->store, INIT_FILE, &marker, &mlen);
+        free(marker);
+        if (mrc == COORD_ENONODE) {
+            boot.abstain = true;
+            log_warn("ensemble: empty dataDir and no %s file: not voting "
+                     "until synced with a leader (a new ensemble needs "
+                     "dataDir/%s on each of its first servers; see "
+                     "coordd(8))",
+                     INIT_FILE, INIT_FILE);
+        } else if (mrc != 0) {
+            return mrc;
+        }
+    }
     uint64_t seed = (uint64_t)server_wall_ms() ^ ((uint64_t)getpid() << 32);
     e->zc.config_text = e->cfg_text.base;
     e->zc.config_len = e->cfg_text.len;

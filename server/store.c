@@ -1467,6 +1467,16 @@ int store_read_file(struct store *s, const char *name, char **data,
     return 0;
 }
 
+int store_remove_file(struct store *s, const char *name)
+{
+    if (unlinkat(s->data_dirfd, name, 0) != 0 && errno != ENOENT) {
+        log_error("store: cannot remove file=%s error=\"%s\"", name,
+                  strerror(errno));
+        return COORD_EIO;
+    }
+    return sync_dir(s, s->data_dirfd) == 0 ? 0 : COORD_EIO;
+}
+
 int store_write_file(struct store *s, const char *name, const void *data,
                      size_t len)
 {

@@ -117,6 +117,8 @@ int store_write_file(struct store *s, const char *name, const void *data,
                      size_t len);
 int store_read_file(struct store *s, const char *name, char **data,
                     size_t *len);
+/* Removes such a file (0 also when there was none), then syncs dataDir. */
+int store_remove_file(struct store *s, const char *name);
 /* The zxid of the last record appended (0 if none). */
 int64_t store_last_appended(const struct store *s);
 

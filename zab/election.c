@@ -38,7 +38,7 @@ static bool can_lead(const struct zab *z, zab_sid sid)
 static struct zab_vote self_vote(const struct zab *z)
 {
     struct zab_vote v = {0, 0, 0};
-    if (can_lead(z, z->cfg.my_id)) {
+    if (can_lead(z, z->cfg.my_id) && !z->abstain) {
         v.leader = z->cfg.my_id;
         v.zxid = zab_log_last(z);
         v.epoch = z->current_epoch;
@@ -158,7 +158,7 @@ static void try_join(struct zab *z)
         if (!ls->valid || ls->state != ZAB_LEADING ||
             ls->vote.leader != zab_sid_at(z, (int)l) || (int)l == z->me)
             continue;
-        uint32_t mask = i_vote(z) ? 1u << z->me : 0;
+        uint32_t mask = i_vote(z) && !z->abstain ? 1u << z->me : 0;
         for (unsigned i = 0; i < z->n_peers; i++) {
             const struct zab_seen *s = &z->outof[i];
             if (s->valid && s->vote.leader == ls->vote.leader &&
@@ -232,11 +232,14 @@ void election_on_msg(struct zab *z, int from, const struct zab_msg *m)
      * nobody (no voter of its active configuration) must not leave a
      * candidate behind in an older round. */
     bool valid = can_lead(z, m->leader);
+    /* R-FLE-1: an abstaining server adopts no vote (its own stays "no
+     * one", which nobody counts); rounds still move. */
+    bool adopt = valid && !z->abstain;
     if (m->round > z->round) {
         z->round = m->round;
         memset(z->recv, 0, sizeof z->recv);
         struct zab_vote mine = self_vote(z);
-        z->proposal = valid && beats(&n, &mine) ? n : mine;
+        z->proposal = adopt && beats(&n, &mine) ? n : mine;
         z->recv[z->me] = (struct zab_seen){true, ZAB_LOOKING, z->proposal,
                                            z->round};
         z->decide_at = 0;
@@ -244,7 +247,7 @@ void election_on_msg(struct zab *z, int from, const struct zab_msg *m)
     } else if (m->round < z->round) {
         election_notify(z, sender);
         return;
-    } else if (valid && beats(&n, &z->proposal)) {
+    } else if (adopt && beats(&n, &z->proposal)) {
         z->proposal = n;
         z->recv[z->me].vote = n;
         z->decide_at = 0;

@@ -246,6 +246,11 @@ void sync_on_msg(struct zab *z, const struct zab_msg *m)
             z->committed = z->newleader_end;
         zab_move(z, z->role, ZAB_BROADCAST);
         zab_deliver_upto(z, z->committed);
+        if (z->abstain) {
+            z->abstain = false; /* R-FLE-1: synced with a leader */
+            zab_trace(z, "zab: synced, votes again sid=%llu",
+                      (unsigned long long)z->cfg.my_id);
+        }
         zab_trace(z, "zab: %s sid=%llu leader=%llu epoch=%u zxid=0x%llx",
                   z->role == ZAB_OBSERVING ? "observing" : "following",
                   (unsigned long long)z->cfg.my_id,

@@ -497,6 +497,7 @@ int zab_init(struct zab *z, const struct zab_config *cfg,
             config_free(z);
             return COORD_EINVAL;
         }
+        z->abstain = boot->abstain;
         z->accepted_epoch = z->pending_accepted = boot->accepted_epoch;
         z->current_epoch = z->pending_current = boot->current_epoch;
         zab_zxid lc = boot->last_committed;
@@ -808,6 +809,11 @@ const struct zab_cfgstate *zab_active_config(const struct zab *z)
 const struct zab_cfgstate *zab_pending_config(const struct zab *z)
 {
     return z->has_next ? &z->next : NULL;
+}
+
+bool zab_abstains(const struct zab *z)
+{
+    return z->abstain;
 }
 
 bool zab_snapshot_wanted(const struct zab *z, zab_zxid *zxid)

@@ -128,6 +128,13 @@ struct zab_persisted {
     zab_zxid last_committed;
     const struct zab_record *log;
     size_t n_log;
+    /* R-FLE-1: the disk holds nothing (no snapshot, no log, never synced
+     * with a leader) and was not marked as a new ensemble's first boot. A
+     * wiped disk must not help elect a leader that lacks what it held: the
+     * server votes for no one, its notifications say so, it adopts no
+     * vote, and it only follows a leader a quorum of others agree on,
+     * until it has synced. */
+    bool abstain;
 };
 
 enum {
@@ -338,6 +345,7 @@ struct zab {
     uint64_t elected_round;
     uint64_t resend_at, resend_ms, decide_at;
     bool voting; /* notifications sent for this round */
+    bool abstain; /* R-FLE-1, until synced (see zab_persisted) */
 
     /* Common deadline of the current phase; leader ping schedule. */
     uint64_t phase_deadline, next_ping, next_check;
@@ -420,6 +428,9 @@ const struct zab_cfgstate *zab_pending_config(const struct zab *z);
 bool zab_quorum_synced(const struct zab *z, const struct zab_membership *m);
 /* True if sid is a voter in the active or the pending configuration. */
 bool zab_is_voter_sid(const struct zab *z, zab_sid sid);
+/* R-FLE-1: true while this server abstains (empty, uninitialised disk,
+ * not yet synced). */
+bool zab_abstains(const struct zab *z);
 /* True while a SNAP sync waits for the image; *zxid is its tag. */
 bool zab_snapshot_wanted(const struct zab *z, zab_zxid *zxid);
 

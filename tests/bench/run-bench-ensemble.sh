@@ -186,6 +186,9 @@ write_cfg() {
     local name=$1 i=$2 dir=$work/$1/s$(($2 + 1)) j
     mkdir -p "$dir/data"
     echo $((i + 1)) >"$dir/data/myid"
+    # coordd: a new ensemble's first start (an empty dataDir votes only
+    # with it)
+    [ "$name" = coordd ] && : >"$dir/data/initialize"
     {
         echo "tickTime=2000"
         echo "initLimit=10"

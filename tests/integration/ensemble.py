@@ -121,7 +121,13 @@ class Member(harness.Server):
                 HOST, m.port))
         with open(self.cfg_path, "a") as f:
             f.write("\n".join(lines) + "\n")
-        with open(os.path.join(self.data_dir, "myid"), "w") as f:
+        myid = os.path.join(self.data_dir, "myid")
+        if (not os.path.exists(myid) and not self.spare
+                and self.ens.kind != "zookeeper"):
+            # a new ensemble's first start (R-FLE-1; ZooKeeper's
+            # zkServer-initialize.sh): coordd removes it once it has served
+            open(os.path.join(self.data_dir, "initialize"), "w").close()
+        with open(myid, "w") as f:
             f.write("%d\n" % self.sid)
 
     def command(self):

@@ -7,6 +7,7 @@ from each server alone).  Election and failover times are printed.
 """
 
 import os
+import shutil
 import threading
 import time
 import unittest
@@ -357,6 +358,42 @@ class TestFaults(EnsembleCase):
         load.join()
         tree = ens.assert_same_dumps()
         load.assert_all_present(self, tree)
+
+    @unittest.skipIf(IS_ZK, "ZooKeeper lets a wiped server vote (ZOOKEEPER-261)")
+    def test_wiped_server_does_not_vote_until_synced(self):
+        """R-FLE-1: a server whose disk was replaced (empty dataDir, no
+        initialize marker) must not help elect a server that may lack what
+        the lost disk held.  With it and one healthy server up and the third
+        down, nobody leads; with the third back they elect one of the two
+        healthy ones and the wiped one syncs."""
+        ens = self.ensemble(n=3)
+        load = WriteLoad(ens, threads=2, max_ops=150, max_seconds=20).start()
+        self.assertTrue(wait_until(lambda: load.count() >= 300, timeout=30))
+        load.join()
+        for i in range(3):
+            ens.stop_server(i)
+        data = ens.members[0].data_dir
+        for name in os.listdir(data):
+            if name != "myid":
+                path = os.path.join(data, name)
+                if os.path.isdir(path):
+                    shutil.rmtree(path)
+                else:
+                    os.unlink(path)
+        ens.start_server(0, wait=False)
+        ens.start_server(1, wait=False)
+        time.sleep(3.0)
+        self.assertEqual([ens.mode(0), ens.mode(1)], [None, None],
+                         "a leader was elected with a wiped server's vote")
+        with open(ens.members[0].log_path, errors="replace") as f:
+            self.assertIn("not voting until synced", f.read())
+        ens.start_server(2, wait=False)
+        leader = ens.wait_for_leader(timeout=30)
+        self.assertIn(leader, (1, 2))
+        ens.wait_serving(timeout=30)
+        tree = ens.assert_same_dumps()
+        load.assert_all_present(self, tree)
+        self.assertFalse(os.path.exists(os.path.join(data, "initialize")))
 
 
 @unittest.skipIf(IS_ZK and not os.environ.get("COORD_TEST_ZK_PROXY"), "proxied ZK runs are slow")

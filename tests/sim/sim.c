@@ -60,6 +60,7 @@ struct disk {
      * whenever it changes; empty: the initial one. */
     char *cfg_text;
     uint64_t cfg_version;
+    bool initialized; /* R-FLE-1: a new ensemble's first boot marker */
     struct op *ops; /* written, not yet synced */
     size_t n_ops, cap_ops;
     uint64_t ops_base; /* sequence number of ops[0] */
@@ -783,7 +784,9 @@ static void boot(struct sim *s, unsigned i)
                               .current_epoch = d->current,
                               .last_committed = d->snap_tag,
                               .log = recs,
-                              .n_log = d->n_log};
+                              .n_log = d->n_log,
+                              .abstain = !d->initialized && d->n_log == 0 &&
+                                         d->n_snap == 0 && d->current == 0};
     int rc = zab_init(&nd->z, &cfg, &b, s->seed * 31 + i + nd->inc * 7919);
     free(recs);
     if (rc != 0) {
@@ -810,6 +813,13 @@ static void boot(struct sim *s, unsigned i)
     for (unsigned j = 0; j < s->n; j++)
         if (j != i)
             conn_up(s, i, j);
+}
+
+void sim_wipe(struct sim *s, unsigned i)
+{
+    sim_crash(s, i);
+    disk_close(&s->nodes[i].d); /* everything, the marker too */
+    s->nodes[i].n_applied = 0;
 }
 
 void sim_crash(struct sim *s, unsigned i)
@@ -938,7 +948,8 @@ static void client(struct sim *s)
         sim_submit(s, (unsigned)l, buf);
 }
 
-/* A random membership over every server, with at least one voter. */
+/* A random membership over every server, with at least two voters (coordd
+ * refuses fewer, as ZooKeeper does with standaloneEnabled). */
 static void reconfig(struct sim *s)
 {
     int l = sim_leader(s);
@@ -951,8 +962,13 @@ static void reconfig(struct sim *s)
         roles[j] = r < 6 ? ZAB_VOTER : r < 8 ? ZAB_OBSERVER : 0;
         voters += roles[j] == ZAB_VOTER;
     }
-    if (voters == 0)
-        roles[between(s, 0, s->n - 1)] = ZAB_VOTER;
+    while (voters < 2 && s->n >= 2) {
+        unsigned j = (unsigned)between(s, 0, s->n - 1);
+        if (roles[j] != ZAB_VOTER) {
+            roles[j] = ZAB_VOTER;
+            voters++;
+        }
+    }
     sim_reconfig(s, (unsigned)l, roles);
 }
 
@@ -1083,8 +1099,12 @@ struct sim *sim_new(const struct sim_options *o, uint64_t seed)
     s->cur = -1;
     const char *env = getenv("COORD_SIM_TRACE");
     s->print_trace = env != NULL && env[0] == '1';
-    for (unsigned i = 0; i < s->n; i++)
+    for (unsigned i = 0; i < s->n; i++) {
+        /* the first boot of the configured servers is marked as such;
+         * spares start unmarked and abstain until they have synced */
+        s->nodes[i].d.initialized = i < o->voters + o->observers;
         boot(s, i);
+    }
     if (o->faults)
         push(s, (struct ev){.t = between(s, o->fault_min_ms, o->fault_max_ms),
                             .kind = K_FAULT});

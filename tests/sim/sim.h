@@ -69,6 +69,9 @@ void sim_dump(const struct sim *s);
 unsigned sim_reconfigs(const struct sim *s);
 
 void sim_crash(struct sim *s, unsigned i);
+/* Crashes server i and empties its disk (a replaced disk: no log, no
+ * snapshot, no epochs, no first-boot marker); sim_restart brings it back. */
+void sim_wipe(struct sim *s, unsigned i);
 void sim_restart(struct sim *s, unsigned i);
 /* Cuts (or restores) the link between i and j. */
 void sim_cut(struct sim *s, unsigned i, unsigned j, bool cut);

@@ -236,6 +236,7 @@ static void a_server_that_missed_a_reconfig_adopts_it(void)
     make(3, 0, 2);
     int l = elect();
     submit_n(2, "a");
+    sim_run_for(s, 500); /* the spares join (they wait for a leader) */
     watched = l == 0 ? 1 : 0;
     sim_crash(s, watched);
     int roles[] = {ZAB_VOTER, ZAB_VOTER, ZAB_VOTER, ZAB_VOTER, ZAB_VOTER};
@@ -255,7 +256,47 @@ static void a_server_that_missed_a_reconfig_adopts_it(void)
     teardown_sim();
 }
 
+/* R-FLE-1: a replaced (empty, unmarked) disk must not help elect a
+ * server that may lack what it held. With one server wiped and another
+ * down, the third cannot lead (what the two others committed may not be on
+ * it); once the other is back they elect one of themselves, the wiped one
+ * syncs from it and votes again. */
+static void a_wiped_server_does_not_vote_until_synced(void)
+{
+    make(3, 0, 0);
+    int l = elect();
+    submit_n(10, "kept");
+    sim_run_for(s, 300);
+    size_t kept = sim_delivered(s, (unsigned)l);
+    CHECK_TRUE(kept >= 10);
+    unsigned wiped = 0, down = 1, third = 2;
+    sim_crash(s, down);
+    sim_crash(s, third);
+    sim_wipe(s, wiped);
+    sim_restart(s, wiped);
+    sim_restart(s, third);
+    sim_run_for(s, 5000);
+    CHECK_TRUE(!sim_has_leader(s));
+    CHECK_TRUE(zab_abstains(sim_zab(s, wiped)));
+    sim_restart(s, down);
+    CHECK_TRUE(sim_run_until(s, sim_has_leader, 5000));
+    CHECK_TRUE(sim_leader(s) != (int)wiped);
+    submit_n(3, "after");
+    sim_run_for(s, 1000);
+    for (unsigned i = 0; i < 3; i++)
+        CHECK_TRUE(sim_delivered(s, i) >= kept + 3);
+    CHECK_TRUE(!zab_abstains(sim_zab(s, wiped)));
+    CHECK_TRUE(sim_traced(s, "zab: synced, votes again sid=1") == 1);
+    /* it votes now: with the leader gone it and the other elect */
+    sim_crash(s, (unsigned)sim_leader(s));
+    CHECK_TRUE(sim_run_until(s, sim_has_leader, 5000));
+    CHECK_SIM(s, test_seed());
+    teardown_sim();
+}
+
 CU_TestInfo reconfig_tests[] = {
+    {"a wiped server does not vote until synced",
+     a_wiped_server_does_not_vote_until_synced},
     {"spare servers join as voters", spare_servers_join_as_voters},
     {"a removed leader steps down", a_removed_leader_steps_down},
     {"an observer becomes a voter and back",
