@@ -1223,6 +1223,34 @@ static int cmd_removewatches(struct args *a)
     return rc == 0 ? ST_OK : fail(rc, a->argv[0]);
 }
 
+/* The configuration text (after a heading line, if any) and, with
+ * show_stat, its Stat; or one JSON object {data, stat}: config and
+ * reconfig print the same. */
+static void print_config(bool json, const char *heading, const char *data,
+                         int32_t len, const struct coord_stat *st,
+                         bool show_stat)
+{
+    if (json) {
+        json_t *o = json_object();
+        json_set_data(o, data, len);
+        json_object_set_new(o, "stat", stat_json(st));
+        emit_json(o, 0);
+        return;
+    }
+    pthread_mutex_lock(&out_lock);
+    if (heading != NULL)
+        puts(heading);
+    if (data != NULL && len > 0) {
+        fwrite(data, 1, (size_t)len, stdout);
+        if (data[len - 1] != '\n')
+            putchar('\n');
+    }
+    fflush(stdout);
+    pthread_mutex_unlock(&out_lock);
+    if (show_stat)
+        print_stat(st);
+}
+
 static int cmd_config(struct args *a)
 {
     const char *path = "/zookeeper/config";
@@ -1234,23 +1262,7 @@ static int cmd_config(struct args *a)
                                    watch_ctx(a), &data, &len, &st);
     if (rc != 0)
         return fail(rc, path);
-    if (a->json) {
-        json_t *o = json_object();
-        json_set_data(o, data, len);
-        json_object_set_new(o, "stat", stat_json(&st));
-        emit_json(o, 0);
-    } else {
-        pthread_mutex_lock(&out_lock);
-        if (data != NULL && len > 0) {
-            fwrite(data, 1, (size_t)len, stdout);
-            if (data[len - 1] != '\n')
-                putchar('\n');
-        }
-        fflush(stdout);
-        pthread_mutex_unlock(&out_lock);
-        if (a->flag['s'])
-            print_stat(&st);
-    }
+    print_config(a->json, NULL, data, len, &st, a->flag['s']);
     free(data);
     return ST_OK;
 }
@@ -1475,24 +1487,8 @@ static int cmd_reconfig(struct args *a)
         status = reconfig_fail(rc);
         goto out;
     }
-    if (a->json) {
-        json_t *o = json_object();
-        json_set_data(o, data, len);
-        json_object_set_new(o, "stat", stat_json(&st));
-        emit_json(o, 0);
-    } else {
-        pthread_mutex_lock(&out_lock);
-        puts("Committed new configuration:");
-        if (data != NULL && len > 0) {
-            fwrite(data, 1, (size_t)len, stdout);
-            if (data[len - 1] != '\n')
-                putchar('\n');
-        }
-        fflush(stdout);
-        pthread_mutex_unlock(&out_lock);
-        if (show_stat)
-            print_stat(&st);
-    }
+    print_config(a->json, "Committed new configuration:", data, len, &st,
+                 show_stat);
     status = ST_OK;
     goto out;
 oom:

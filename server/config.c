@@ -63,7 +63,7 @@ static int fail(struct ctx *c, const char *fmt, ...)
     return COORD_EINVAL;
 }
 
-static char *dup_str(const char *s)
+char *coord_config_strdup(const char *s)
 {
     size_t n = strlen(s) + 1;
     char *p = malloc(n);
@@ -76,7 +76,7 @@ static char *dup_str(const char *s)
 static int put_str(char **field, const char *s)
 {
     char *p = NULL;
-    if (s != NULL && (p = dup_str(s)) == NULL)
+    if (s != NULL && (p = coord_config_strdup(s)) == NULL)
         return COORD_ENOMEM;
     free(*field);
     *field = p;
@@ -225,7 +225,7 @@ static int add_warning(struct coord_config *cfg, const char *fmt, ...)
     if (w == NULL)
         return COORD_ENOMEM;
     cfg->warnings = w;
-    if ((w[cfg->n_warnings] = dup_str(line)) == NULL)
+    if ((w[cfg->n_warnings] = coord_config_strdup(line)) == NULL)
         return COORD_ENOMEM;
     cfg->n_warnings++;
     return 0;
@@ -783,7 +783,7 @@ static int add_unknown(struct coord_config *cfg, const char *key, int line)
     if (u == NULL)
         return COORD_ENOMEM;
     cfg->unknown = u;
-    if ((u[cfg->n_unknown].key = dup_str(key)) == NULL)
+    if ((u[cfg->n_unknown].key = coord_config_strdup(key)) == NULL)
         return COORD_ENOMEM;
     u[cfg->n_unknown++].line = line;
     return 0;

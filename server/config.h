@@ -215,6 +215,10 @@ int coord_config_check(const struct coord_config *cfg, char *err,
  * coord_config_finish(). Returns out->err (0 on success). */
 int coord_config_write(const struct coord_config *cfg, struct buf *out);
 
+/* strdup through malloc (so allocation-failure tests reach it); NULL on
+ * ENOMEM. */
+char *coord_config_strdup(const char *s);
+
 /*
  * Parses the value of one server.N line,
  * `host:peerPort:electionPort[:participant|:observer][;[clientHost:]clientPort]`

@@ -31,14 +31,6 @@ static int bad(char *err, size_t errlen, const char *fmt, ...)
     return COORD_EBADARGUMENTS;
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p != NULL)
-        memcpy(p, s, n);
-    return p;
-}
 
 static char *dup_mem(const char *s, size_t n)
 {
@@ -81,7 +73,7 @@ static int java_host(char **host)
         for (int i = 0; i < 16; i += 2)
             n += snprintf(tmp + n, sizeof tmp - (size_t)n, "%s%x",
                           i > 0 ? ":" : "", (unsigned)(b[i] << 8 | b[i + 1]));
-    char *p = dup_str(tmp);
+    char *p = coord_config_strdup(tmp);
     if (p == NULL)
         return COORD_ENOMEM;
     free(*host);
@@ -95,7 +87,7 @@ static int normalise(struct coord_config_server *s)
     if (java_host(&s->host) != 0 || java_host(&s->client_host) != 0)
         return COORD_ENOMEM;
     if (s->client_port != 0 && s->client_host == NULL &&
-        (s->client_host = dup_str("0.0.0.0")) == NULL)
+        (s->client_host = coord_config_strdup("0.0.0.0")) == NULL)
         return COORD_ENOMEM;
     if (s->client_port == 0) {
         free(s->client_host);
@@ -110,9 +102,9 @@ static int server_copy(struct coord_config_server *dst,
     *dst = *src;
     dst->host = NULL;
     dst->client_host = NULL;
-    if ((dst->host = dup_str(src->host)) == NULL ||
+    if ((dst->host = coord_config_strdup(src->host)) == NULL ||
         (src->client_host != NULL &&
-         (dst->client_host = dup_str(src->client_host)) == NULL) ||
+         (dst->client_host = coord_config_strdup(src->client_host)) == NULL) ||
         normalise(dst) != 0) {
         server_clear(dst);
         return COORD_ENOMEM;

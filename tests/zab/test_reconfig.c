@@ -1,4 +1,5 @@
-/* Dynamic reconfiguration over the simulator (spec 8): one rule per test. */
+/* Dynamic reconfiguration (spec 8) and replaced disks (R-FLE-1) over the
+ * simulator: one rule per test. */
 #include <stdio.h>
 
 #include "proto/err.h"
@@ -21,8 +22,7 @@ static void make(unsigned voters, unsigned observers, unsigned spares)
 
 static int elect(void)
 {
-    CHECK_TRUE(sim_run_until(s, sim_has_leader, 5000));
-    return sim_leader(s);
+    return zab_elect(s);
 }
 
 static void teardown_sim(void)
@@ -31,17 +31,9 @@ static void teardown_sim(void)
     s = NULL;
 }
 
-/* Submits n txns at whoever leads, letting each settle. */
 static void submit_n(unsigned n, const char *tag)
 {
-    for (unsigned k = 0; k < n; k++) {
-        char buf[32];
-        snprintf(buf, sizeof buf, "%s-%u", tag, k);
-        int l = sim_leader(s);
-        if (l >= 0)
-            sim_submit(s, (unsigned)l, buf);
-        sim_run_for(s, 20);
-    }
+    zab_submit_n(s, n, tag);
 }
 
 static uint64_t active_version(unsigned i)

@@ -22,23 +22,32 @@ static struct sim *make(unsigned voters, unsigned observers, unsigned window,
     return s;
 }
 
-static int elect(void)
+int zab_elect(struct sim *sim)
 {
-    CHECK_TRUE(sim_run_until(s, sim_has_leader, 5000));
-    return sim_leader(s);
+    CHECK_TRUE(sim_run_until(sim, sim_has_leader, 5000));
+    return sim_leader(sim);
 }
 
-/* Submits n txns at the current leader, letting each settle. */
-static void submit_n(unsigned n, const char *tag)
+void zab_submit_n(struct sim *sim, unsigned n, const char *tag)
 {
     for (unsigned k = 0; k < n; k++) {
         char buf[32];
         snprintf(buf, sizeof buf, "%s-%u", tag, k);
-        int l = sim_leader(s);
+        int l = sim_leader(sim);
         if (l >= 0)
-            sim_submit(s, (unsigned)l, buf);
-        sim_run_for(s, 20);
+            sim_submit(sim, (unsigned)l, buf);
+        sim_run_for(sim, 20);
     }
+}
+
+static int elect(void)
+{
+    return zab_elect(s);
+}
+
+static void submit_n(unsigned n, const char *tag)
+{
+    zab_submit_n(s, n, tag);
 }
 
 static void teardown_sim(void)
