@@ -60,11 +60,68 @@ static void check_epoch_quorum(struct zab *z)
                       PURPOSE_LEADER_ACCEPTED);
 }
 
+/*
+ * Zab's discovery proper: the new leader takes the longest history of its
+ * quorum. A voter that synced with the same established epoch as I did
+ * (equal currentEpoch) and logged more holds a continuation of my log
+ * (both start from that epoch's initial history and got a prefix of the
+ * same proposals): fetch the rest from it instead of stepping down, which
+ * ZooKeeper does and which leaves no one able to lead when the servers
+ * ahead may not lead (voters of a pending configuration only). Returns
+ * whether a fetch is running.
+ */
+static void check_ack_quorum(struct zab *z);
+
+static bool fetch_longest(struct zab *z)
+{
+    if (z->fetching)
+        return true;
+    int best = -1;
+    for (unsigned i = 0; i < z->n_peers; i++) {
+        const struct zab_learner *l = &z->learners[i];
+        if (l->state == LEARNER_ACKED && zab_is_voter(z, (int)i) &&
+            l->current_epoch == (int64_t)z->current_epoch &&
+            l->last_zxid > zab_log_last(z) &&
+            (best < 0 || l->last_zxid > z->learners[best].last_zxid))
+            best = (int)i;
+    }
+    if (best < 0)
+        return false;
+    z->fetching = true;
+    z->fetch_idx = best;
+    z->fetch_target = z->learners[best].last_zxid;
+    zab_trace(z, "zab: fetching history sid=%llu from=0x%llx to=0x%llx",
+              (unsigned long long)zab_sid_at(z, best),
+              (unsigned long long)zab_log_last(z),
+              (unsigned long long)z->fetch_target);
+    struct zab_msg f = {.type = ZAB_MSG_FETCH, .zxid = zab_log_last(z)};
+    zab_send(z, zab_sid_at(z, best), &f);
+    return true;
+}
+
+/* Leader: one entry of a fetched history, or its end (zxid 0). */
+static void leader_on_fetched(struct zab *z, int from, const struct zab_msg *m)
+{
+    if (!z->fetching || from != z->fetch_idx || z->phase != ZAB_DISCOVERY)
+        return;
+    if (m->zxid != 0) {
+        if (sync_accept_proposal(z, m) < 0)
+            zab_go_looking(z, "fetched history not contiguous");
+        return;
+    }
+    z->fetching = false;
+    if (zab_log_last(z) < z->fetch_target) {
+        zab_go_looking(z, "could not fetch the history ahead of mine");
+        return;
+    }
+    check_ack_quorum(z);
+}
+
 /* R-DISC-3: a quorum of ACKEPOCH (the leader counts itself; -1 replies and
  * observers do not) -> persist currentEpoch = e, then SYNCHRONIZATION. */
 static void check_ack_quorum(struct zab *z)
 {
-    if (!z->epoch_ready || z->current_requested)
+    if (!z->epoch_ready || z->current_requested || fetch_longest(z))
         return;
     uint32_t mask = 1u << z->me;
     for (unsigned i = 0; i < z->n_peers; i++) {
@@ -156,12 +213,11 @@ static void leader_on_ackepoch(struct zab *z, int from,
      * instead, or one of them could keep every leader out. */
     if (m->current_epoch >= 0 && z->phase == ZAB_DISCOVERY &&
         zab_is_voter(z, from) &&
-        ((zab_epoch)m->current_epoch > z->current_epoch ||
-         ((zab_epoch)m->current_epoch == z->current_epoch &&
-          m->zxid > zab_log_last(z)))) {
+        (zab_epoch)m->current_epoch > z->current_epoch) {
         zab_go_looking(z, "follower ahead of leader");
         return;
     }
+    /* ... the same epoch and a longer log: check_ack_quorum fetches it. */
     if (m->committed > m->zxid) {
         memset(l, 0, sizeof *l);
         return;
@@ -210,6 +266,9 @@ void discovery_on_msg(struct zab *z, int from, const struct zab_msg *m)
         break;
     case ZAB_MSG_ACKEPOCH:
         leader_on_ackepoch(z, from, m);
+        break;
+    case ZAB_MSG_FETCHED:
+        leader_on_fetched(z, from, m);
         break;
     case ZAB_MSG_LEADERINFO:
         learner_on_leaderinfo(z, m);

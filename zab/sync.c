@@ -183,10 +183,31 @@ static void fail(struct zab *z, const char *why)
     zab_go_looking(z, why);
 }
 
+/* Learner: the new leader takes my log after zxid (discovery, see
+ * fetch_longest): every entry I hold after it, then the end (zxid 0). An
+ * entry no longer in memory ends it short; the leader then steps down. */
+static void send_fetched(struct zab *z, zab_zxid from)
+{
+    long i = from < z->base ? -1 : zab_log_upper(z, from);
+    for (; i >= 0 && (size_t)i < z->n; i++) {
+        const struct zab_entry *e = zab_log_at(z, (size_t)i);
+        struct zab_msg f = {.type = ZAB_MSG_FETCHED,
+                            .zxid = e->zxid,
+                            .data = e->data,
+                            .len = e->len};
+        zab_send(z, z->leader, &f);
+    }
+    zab_send(z, z->leader, &(struct zab_msg){.type = ZAB_MSG_FETCHED});
+}
+
 /* Learner side of spec 4.4 (R-SYNC-1 .. R-SYNC-6). */
 void sync_on_msg(struct zab *z, const struct zab_msg *m)
 {
     switch (m->type) {
+    case ZAB_MSG_FETCH:
+        if (z->sync_mode == 0)
+            send_fetched(z, m->zxid);
+        break;
     case ZAB_MSG_DIFF:
     case ZAB_MSG_TRUNC:
     case ZAB_MSG_SNAP:

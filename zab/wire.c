@@ -48,7 +48,10 @@ static long body_size(int type)
         return 8;
     case ZAB_MSG_PROPOSAL:
     case ZAB_MSG_INFORM:
+    case ZAB_MSG_FETCHED:
         return -1;
+    case ZAB_MSG_FETCH:
+        return 0;
     case ZAB_MSG_DIFF:
     case ZAB_MSG_TRUNC:
     case ZAB_MSG_SNAP:
@@ -122,6 +125,7 @@ size_t zab_msg_encode(const struct zab_msg *m, uint8_t *out)
         break;
     case ZAB_MSG_PROPOSAL:
     case ZAB_MSG_INFORM:
+    case ZAB_MSG_FETCHED:
         if (m->len > 0)
             memcpy(p, m->data, m->len);
         break;
@@ -206,6 +210,10 @@ int zab_msg_decode(const uint8_t *p, size_t n, struct zab_msg *m)
         m->data = b;
         m->len = len;
         break;
+    case ZAB_MSG_FETCHED:
+        m->data = b;
+        m->len = len;
+        break;
     default:
         break;
     }
@@ -230,6 +238,8 @@ const char *zab_msg_name(int type)
     case ZAB_MSG_LEADERINFO: return "leaderinfo";
     case ZAB_MSG_ACKEPOCH: return "ackepoch";
     case ZAB_MSG_NOTIFICATION: return "notification";
+    case ZAB_MSG_FETCH: return "fetch";
+    case ZAB_MSG_FETCHED: return "fetched";
     default: return "unknown";
     }
 }

@@ -24,6 +24,10 @@ enum {
     ZAB_MSG_LEADERINFO = 17,
     ZAB_MSG_ACKEPOCH = 18,
     ZAB_MSG_NOTIFICATION = 100, /* election port, framed the same way */
+    ZAB_MSG_FETCH = 101,   /* new leader -> learner: send me your log
+                            * entries after zxid (discovery) */
+    ZAB_MSG_FETCHED = 102, /* learner -> new leader: one entry, or with
+                            * counter 0 the end of them */
 };
 
 #define ZAB_PROTOCOL_VERSION 1
@@ -43,7 +47,8 @@ enum {
  *   DIFF/TRUNC/SNAP: zxid = where the entries that follow start (TRUNC:
  *                 keep <= zxid; SNAP: the image's tag), committed = the
  *                 last history entry the learner may apply at UPTODATE;
- *   PROPOSAL/INFORM: zxid, data/len (borrowed from the decoded bytes);
+ *   PROPOSAL/INFORM/FETCHED: zxid, data/len (borrowed from the decoded
+ *                 bytes); FETCHED with a zero counter ends a fetch;
  *   the others: zxid only.
  */
 struct zab_msg {

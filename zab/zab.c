@@ -452,6 +452,7 @@ void zab_go_looking(struct zab *z, const char *reason)
     z->leader = 0;
     memset(z->learners, 0, sizeof z->learners);
     z->epoch_fixed = z->epoch_ready = z->current_requested = false;
+    z->fetching = false;
     z->got_leaderinfo = z->acked_epoch = false;
     z->newleader_seen = z->newleader_acked = false;
     z->snap_waiting = false;
@@ -619,6 +620,7 @@ static void on_msg(struct zab *z, const struct zab_event *ev)
         case ZAB_MSG_FOLLOWERINFO:
         case ZAB_MSG_OBSERVERINFO:
         case ZAB_MSG_ACKEPOCH:
+        case ZAB_MSG_FETCHED:
             discovery_on_msg(z, from, &m);
             break;
         case ZAB_MSG_ACK:
@@ -644,7 +646,8 @@ static void on_msg(struct zab *z, const struct zab_event *ev)
          * kept both in DISCOVERY forever (spec 3: "no quorum within
          * initLimit -> LOOKING"; in ZK the connect to a non-leader fails). */
         if (m.type == ZAB_MSG_FOLLOWERINFO || m.type == ZAB_MSG_OBSERVERINFO ||
-            m.type == ZAB_MSG_ACKEPOCH || m.type == ZAB_MSG_ACK)
+            m.type == ZAB_MSG_ACKEPOCH || m.type == ZAB_MSG_ACK ||
+            m.type == ZAB_MSG_FETCHED)
             return;
         z->leader_heard_ms = z->now_ms;
         if (m.type == ZAB_MSG_LEADERINFO)

@@ -357,6 +357,9 @@ struct zab {
                                    * after e was fixed above it */
     bool epoch_ready; /* ... and durable: LEADERINFO may go out */
     bool current_requested;
+    bool fetching;        /* discovery: taking a learner's longer history */
+    int fetch_idx;        /* ... from this learner */
+    zab_zxid fetch_target; /* ... up to its last zxid */
     uint32_t counter;
     zab_zxid last_proposed;
 

@@ -121,6 +121,11 @@ static const struct {
      * toward joining it, and a non-voter ahead of the leader kept every
      * leader out. */
     {3, 7172}, {3, 16304}, {3, 18029}, {5, 16844},
+    /* The only servers that may lead (voters of the active configuration)
+     * were behind a voter of the pending one holding uncommitted proposals
+     * past them: each new leader stepped down (R-DISC-4) until the leader
+     * fetched the longer history of its quorum instead. */
+    {3, 15458}, {5, 15539},
 };
 
 static void seeds_that_once_failed_keep_passing(void)

@@ -46,6 +46,10 @@ static void every_message_type_survives_a_round_trip(void)
         {.type = ZAB_MSG_COMMIT, .zxid = ZAB_ZXID(5, 1)},
         {.type = ZAB_MSG_PING, .zxid = ZAB_ZXID(5, 1)},
         {.type = ZAB_MSG_UPTODATE},
+        {.type = ZAB_MSG_FETCH, .zxid = ZAB_ZXID(4, 2)},
+        {.type = ZAB_MSG_FETCHED, .zxid = ZAB_ZXID(4, 3), .data = txn,
+         .len = sizeof txn},
+        {.type = ZAB_MSG_FETCHED},
     };
     for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++)
         roundtrip(&ms[i]);
