@@ -58,8 +58,38 @@ static const int msg_types[] = {
     ZAB_MSG_PROPOSAL, ZAB_MSG_ACK,      ZAB_MSG_COMMIT,       ZAB_MSG_PING,
     ZAB_MSG_INFORM,   ZAB_MSG_NEWLEADER, ZAB_MSG_FOLLOWERINFO, ZAB_MSG_UPTODATE,
     ZAB_MSG_DIFF,     ZAB_MSG_TRUNC,    ZAB_MSG_SNAP,         ZAB_MSG_OBSERVERINFO,
-    ZAB_MSG_LEADERINFO, ZAB_MSG_ACKEPOCH, ZAB_MSG_NOTIFICATION,
+    ZAB_MSG_LEADERINFO, ZAB_MSG_ACKEPOCH, ZAB_MSG_NOTIFICATION, ZAB_MSG_FETCH,
+    ZAB_MSG_FETCHED,
 };
+
+/* Reconfiguration: a txn starting with 'C' carries a configuration, one
+ * byte per member (id 1-5; the high bit makes it an observer). */
+static bool txn_config(void *ctx, const uint8_t *txn, size_t len,
+                       const uint8_t **text, size_t *text_len)
+{
+    (void)ctx;
+    if (len < 1 || txn[0] != 'C')
+        return false;
+    *text = txn + 1;
+    *text_len = len - 1;
+    return true;
+}
+
+static int parse_config(void *ctx, const uint8_t *text, size_t len,
+                        struct zab_membership *out)
+{
+    (void)ctx;
+    out->n = 0;
+    for (size_t i = 0; i < len && i < 5; i++) {
+        zab_sid id = (zab_sid)(text[i] & 0x7f) % 5 + 1;
+        for (unsigned k = 0; k < out->n; k++)
+            if (out->members[k].id == id)
+                return -1;
+        out->members[out->n++] = (struct zab_member){
+            id, text[i] & 0x80 ? ZAB_OBSERVER : ZAB_VOTER};
+    }
+    return out->n ? 0 : -1;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -72,6 +102,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.members.n = 3;
     for (unsigned i = 0; i < 3; i++)
         cfg.members.members[i] = (struct zab_member){i + 1, ZAB_VOTER};
+    static const uint8_t initial[] = {0, 1, 2};
+    cfg.config_text = initial;
+    cfg.config_len = sizeof initial;
+    cfg.txn_config = txn_config;
+    cfg.parse_config = parse_config;
     cfg.my_id = 1 + take(&in, 1) % 3;
     struct zab z;
     if (zab_init(&z, &cfg, NULL, take(&in, 2)) != 0)
@@ -88,9 +123,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int steps = 0; in.n > 0 && steps < 2000; steps++) {
         memset(&ev, 0, sizeof ev);
         unsigned op = (unsigned)take(&in, 1) % 10;
-        zab_sid from = 1 + take(&in, 1) % 3;
+        /* servers 4 and 5 are in no initial configuration */
+        zab_sid from = 1 + take(&in, 1) % 5;
         if (from == cfg.my_id)
-            from = from % 3 + 1;
+            from = from % 5 + 1;
         switch (op) {
         case 0:
             now += take(&in, 1) * 10;
@@ -114,6 +150,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             m.current_epoch = (int64_t)(take(&in, 1) % 5) - 1;
             m.committed = ZAB_ZXID(take(&in, 1) % 4, take(&in, 1) % 16);
             uint8_t payload[8] = {0};
+            /* sometimes a configuration (txns) or its text (notification,
+             * newleader) */
+            if (take(&in, 1) % 4 == 0) {
+                payload[0] = 'C';
+                for (int k = 1; k < 8; k++)
+                    payload[k] = (uint8_t)take(&in, 1);
+            }
             m.data = payload;
             m.len = take(&in, 1) % 9;
             if (zab_msg_size(&m) > sizeof buf)
@@ -151,11 +194,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             q.head++;
             q.n--;
             break;
-        case 6:
+        case 6: {
+            static uint8_t cfgtxn[4] = {'C'};
             ev.type = ZAB_EV_SUBMIT;
-            ev.submit.data = (const uint8_t *)"txn";
-            ev.submit.len = 3;
+            if (take(&in, 1) % 3 == 0) {
+                for (int k = 1; k < 4; k++)
+                    cfgtxn[k] = (uint8_t)take(&in, 1);
+                ev.submit.data = cfgtxn;
+                ev.submit.len = 1 + take(&in, 1) % 3;
+            } else {
+                ev.submit.data = (const uint8_t *)"txn";
+                ev.submit.len = 3;
+            }
             break;
+        }
         case 7:
             ev.type = ZAB_EV_PEER_DOWN;
             ev.peer.id = from;

@@ -246,6 +246,18 @@ tests_fuzz_replay_zab_engine_CPPFLAGS = $(AM_CPPFLAGS) \
 tests_fuzz_replay_zab_engine_LDADD = zab/libzab.la proto/libproto.la
 endif
 EXTRA_DIST += \
+	tests/fuzz/corpus/zab_engine/found-336b021c1ec8 \
+	tests/fuzz/corpus/zab_engine/found-25c9bd313a6b \
+	tests/fuzz/corpus/zab_engine/found-451443b3ea83 \
+	tests/fuzz/corpus/zab_engine/found-367bb7767f57 \
+	tests/fuzz/corpus/zab_engine/found-ca1e373df055 \
+	tests/fuzz/corpus/zab_engine/found-0f379aea031c \
+	tests/fuzz/corpus/zab_engine/found-fdaef6f90ffa \
+	tests/fuzz/corpus/zab_engine/found-45fd89662598 \
+	tests/fuzz/corpus/zab_engine/found-a5f8f27a5046 \
+	tests/fuzz/corpus/zab_engine/found-0eac1afa2119 \
+	tests/fuzz/corpus/zab_engine/found-6f587653a444 \
+	tests/fuzz/corpus/zab_engine/found-03ec2d178092 \
 	tests/fuzz/corpus/zab_engine/found-0c96a1150799 \
 	tests/fuzz/corpus/zab_engine/found-124388f2cfe1 \
 	tests/fuzz/corpus/zab_engine/found-14d015e9550d \
