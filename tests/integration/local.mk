@@ -33,3 +33,5 @@ EXTRA_DIST += tests/integration/test_ensemble_tls.py
 EXTRA_DIST += tests/integration/test_sasl.py
 EXTRA_DIST += tests/integration/test_recipes_ensemble.py
 EXTRA_DIST += tests/integration/test_sasl_gssapi.py
+EXTRA_DIST += tests/integration/test_reconfig.py
+EXTRA_DIST += tests/integration/test_coordctl_reconfig.py
