@@ -322,8 +322,9 @@ class ZooKeeperEnsemble(unittest.TestCase):
         return subprocess.run(argv, input=script.encode(), capture_output=True,
                               timeout=60, env=env)
 
-    def su(self, command):
-        return self.ctl("addauth digest %s:%s\n%s\n" % (SUPER_USER, SUPER_PASSWORD, command))
+    def su(self, command, hosts=None):
+        return self.ctl("addauth digest %s:%s\n%s\n" % (SUPER_USER, SUPER_PASSWORD, command),
+                        hosts)
 
     def zk_config(self):
         c = self.ens.client(0)
@@ -343,32 +344,38 @@ class ZooKeeperEnsemble(unittest.TestCase):
 
     def test_remove_and_add_back_as_observer(self):
         ens = self.ens
-        m3 = ens.members[2]
+        # a follower: ZooKeeper's followers drop their clients, before
+        # answering, when the leader is the one removed
+        idx = [i for i in range(3) if ens.mode(i) == "follower"][-1]
+        m3 = ens.members[idx]
+        sid = m3.sid
         before, st0 = self.zk_config()
-        line3 = [l for l in before.splitlines() if l.startswith("server.3=")]
+        line3 = [l for l in before.splitlines() if l.startswith("server.%d=" % sid)]
         self.assertEqual(len(line3), 1, before)
 
         # Without the super user: no WRITE on /zookeeper/config.
-        r = self.ctl("reconfig -remove 3\n")
+        r = self.ctl("reconfig -remove %d\n" % sid)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("Insufficient permission", r.stderr.decode())
 
         # A stale -v: BadVersion, nothing changes.
-        r = self.su("reconfig -v 1 -remove 3")
+        r = self.su("reconfig -v 1 -remove %d" % sid)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("not the one given with -v", r.stderr.decode())
         self.assertEqual(self.zk_config()[0], before)
 
         version = [l for l in before.splitlines() if l.startswith("version=")][0][8:]
-        out = self.committed(self.su("reconfig -s -v %s -remove 3" % version))
+        others = ens.connect_string([i for i in range(3) if i != idx])
+        out = self.committed(self.su("reconfig -s -v %s -remove %d" % (version, sid),
+                                     others))
         cfg, stat = self.zk_config()
         self.assertEqual(out.split("cZxid")[0].rstrip("\n"), cfg)
-        self.assertNotIn("server.3=", cfg)
+        self.assertNotIn("server.%d=" % sid, cfg)
         self.assertIn("mZxid = 0x%x" % stat.mzxid, out)
         self.assertGreater(stat.mzxid, st0.mzxid)
 
-        obs = "server.3=%s:%d:%d:observer;%s:%d" % (HOST, m3.peer_port, m3.election_port,
-                                                    HOST, m3.port)
+        obs = "server.%d=%s:%d:%d:observer;%s:%d" % (sid, HOST, m3.peer_port,
+                                                     m3.election_port, HOST, m3.port)
         r = self.ctl("addauth digest %s:%s\nreconfig --json -add %s\n"
                      % (SUPER_USER, SUPER_PASSWORD, obs))
         self.assertEqual(r.returncode, 0, (r.stdout, r.stderr))
@@ -378,7 +385,7 @@ class ZooKeeperEnsemble(unittest.TestCase):
         self.assertEqual(o["stat"]["mzxid"], stat.mzxid)
         self.assertEqual(o["stat"]["version"], stat.version)
         self.assertIn(obs, cfg.splitlines())
-        ens.wait_mode(2, "observer", timeout=60)
+        ens.wait_mode(idx, "observer", timeout=60)
 
         # coordctl's config reads back the same text.
         r = self.ctl("config\n")
