@@ -368,7 +368,7 @@ class TestFaults(EnsembleCase):
         healthy ones and the wiped one syncs."""
         ens = self.ensemble(n=3)
         load = WriteLoad(ens, threads=2, max_ops=150, max_seconds=20).start()
-        self.assertTrue(wait_until(lambda: load.count() >= 300, timeout=30))
+        self.assertTrue(wait_until(lambda: load.count() >= 200, timeout=30))
         load.join()
         for i in range(3):
             ens.stop_server(i)
