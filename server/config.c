@@ -672,7 +672,7 @@ static char *parse_host(const char *s, const char **end)
     return p;
 }
 
-static void server_clear(struct coord_config_server *s)
+void coord_config_server_clear(struct coord_config_server *s)
 {
     free(s->host);
     free(s->client_host);
@@ -731,7 +731,7 @@ int coord_config_parse_server(int64_t id, const char *value,
     size_t peer_len = semi ? (size_t)(semi - value) : strlen(value);
     if (!parse_peer(value, peer_len, out) ||
         (semi != NULL && !parse_client(semi + 1, out))) {
-        server_clear(out);
+        coord_config_server_clear(out);
         *out = (struct coord_config_server){.id = id};
         return COORD_EINVAL;
     }
@@ -760,7 +760,7 @@ static int set_server(struct coord_config *cfg, struct ctx *c)
     /* a repeated key replaces the earlier line, as in Java properties */
     for (size_t i = 0; i < cfg->n_servers; i++) {
         if (cfg->servers[i].id == srv.id) {
-            server_clear(&cfg->servers[i]);
+            coord_config_server_clear(&cfg->servers[i]);
             cfg->servers[i] = srv;
             return 0;
         }
@@ -768,7 +768,7 @@ static int set_server(struct coord_config *cfg, struct ctx *c)
     struct coord_config_server *v =
         realloc(cfg->servers, (cfg->n_servers + 1) * sizeof *v);
     if (v == NULL) {
-        server_clear(&srv);
+        coord_config_server_clear(&srv);
         return COORD_ENOMEM;
     }
     cfg->servers = v;
@@ -870,7 +870,7 @@ void coord_config_free(struct coord_config *cfg)
     free(cfg->sasl_gssapi_keytab);
     free(cfg->sasl_gssapi_principal);
     for (size_t i = 0; i < cfg->n_servers; i++)
-        server_clear(&cfg->servers[i]);
+        coord_config_server_clear(&cfg->servers[i]);
     free(cfg->servers);
     for (size_t i = 0; i < cfg->n_unknown; i++)
         free(cfg->unknown[i].key);

@@ -218,6 +218,8 @@ int coord_config_write(const struct coord_config *cfg, struct buf *out);
 /* strdup through malloc (so allocation-failure tests reach it); NULL on
  * ENOMEM. */
 char *coord_config_strdup(const char *s);
+/* Frees a server line's strings and leaves it without any. */
+void coord_config_server_clear(struct coord_config_server *s);
 
 /*
  * Parses the value of one server.N line,

@@ -42,13 +42,6 @@ static char *dup_mem(const char *s, size_t n)
     return p;
 }
 
-static void server_clear(struct coord_config_server *s)
-{
-    free(s->host);
-    free(s->client_host);
-    s->host = NULL;
-    s->client_host = NULL;
-}
 
 /*
  * An IPv6 literal as Java's InetAddress spells it, which is how ZooKeeper
@@ -106,7 +99,7 @@ static int server_copy(struct coord_config_server *dst,
         (src->client_host != NULL &&
          (dst->client_host = coord_config_strdup(src->client_host)) == NULL) ||
         normalise(dst) != 0) {
-        server_clear(dst);
+        coord_config_server_clear(dst);
         return COORD_ENOMEM;
     }
     return 0;
@@ -117,7 +110,7 @@ void dyncfg_free(struct dyncfg *c)
     if (c == NULL)
         return;
     for (size_t i = 0; i < c->n; i++)
-        server_clear(&c->s[i]);
+        coord_config_server_clear(&c->s[i]);
     free(c->s);
     c->s = NULL;
     c->n = 0;
@@ -145,13 +138,13 @@ static int put_take(struct dyncfg *c, struct coord_config_server *srv)
     bool found;
     size_t i = position(c, srv->id, &found);
     if (found) {
-        server_clear(&c->s[i]);
+        coord_config_server_clear(&c->s[i]);
         c->s[i] = *srv;
         return 0;
     }
     struct coord_config_server *v = realloc(c->s, (c->n + 1) * sizeof *v);
     if (v == NULL) {
-        server_clear(srv);
+        coord_config_server_clear(srv);
         return COORD_ENOMEM;
     }
     c->s = v;
@@ -167,7 +160,7 @@ static void remove_id(struct dyncfg *c, int64_t id)
     size_t i = position(c, id, &found);
     if (!found)
         return;
-    server_clear(&c->s[i]);
+    coord_config_server_clear(&c->s[i]);
     memmove(&c->s[i], &c->s[i + 1], (c->n - i - 1) * sizeof *c->s);
     c->n--;
 }
@@ -321,20 +314,20 @@ static int parse_spec(int64_t id, const char *spec, size_t n,
                    ":observer][;[host:]port], got \"%.*s\"",
                    (long long)id, (int)(n < QUOTE_MAX ? n : QUOTE_MAX), spec);
     if (srv->peer_port == srv->election_port) {
-        server_clear(srv);
+        coord_config_server_clear(srv);
         return bad(err, errlen,
                    "server.%lld: the peer and election ports must differ",
                    (long long)id);
     }
     if (!host_ok(srv->host) || !host_ok(srv->client_host)) {
-        server_clear(srv);
+        coord_config_server_clear(srv);
         return bad(err, errlen,
                    "server.%lld: a host may not contain blanks, control "
                    "characters or any of []=,;",
                    (long long)id);
     }
     if (normalise(srv) != 0) {
-        server_clear(srv);
+        coord_config_server_clear(srv);
         return COORD_ENOMEM;
     }
     return 0;
@@ -581,14 +574,14 @@ static int apply_joining(struct dyncfg *next, const char *joining, char *err,
         if (rc != 0)
             return rc;
         if (srv.client_port == 0) {
-            server_clear(&srv);
+            coord_config_server_clear(&srv);
             return bad(err, errlen,
                        "server.%lld: each server should have 3 ports "
                        "specified (peer, election and client)",
                        (long long)id);
         }
         if ((rc = check_clash(next, &srv, err, errlen)) != 0) {
-            server_clear(&srv);
+            coord_config_server_clear(&srv);
             return rc;
         }
         if ((rc = put_take(next, &srv)) != 0)
