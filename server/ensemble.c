@@ -82,7 +82,6 @@ struct link {
 
 struct member {
     zab_sid id;
-    bool observer;     /* in the active configuration */
     bool listed;       /* in the active or pending configuration: dialed */
     char *host;        /* where this server reaches it; NULL: a server that
                         * dialed in and is in no configuration (yet) */
@@ -231,10 +230,8 @@ static int member_address(struct member *m,
     return 0;
 }
 
-/* Lists the servers of one configuration text; observer flags follow the
- * active one. */
-static int members_list(struct ensemble *e, const uint8_t *text, size_t len,
-                        bool active)
+/* Lists (for dialing) the servers of one configuration text. */
+static int members_list(struct ensemble *e, const uint8_t *text, size_t len)
 {
     struct dyncfg d;
     char err[160];
@@ -250,8 +247,6 @@ static int members_list(struct ensemble *e, const uint8_t *text, size_t len,
             break;
         }
         m->listed = true;
-        if (active)
-            m->observer = d.s[i].observer;
         /* my own address is where I listen: never moved under me */
         if (m != &e->m[e->me] || m->host == NULL)
             rc = member_address(m, &d.s[i]);
@@ -266,13 +261,11 @@ static void config_update(struct ensemble *e)
 {
     const struct zab_cfgstate *a = zab_active_config(&e->z);
     const struct zab_cfgstate *p = zab_pending_config(&e->z);
-    for (size_t i = 0; i < e->n; i++) {
+    for (size_t i = 0; i < e->n; i++)
         e->m[i].listed = false;
-        e->m[i].observer = false;
-    }
     e->m[e->me].listed = true;
-    if (members_list(e, a->text, a->len, true) != 0 ||
-        (p != NULL && members_list(e, p->text, p->len, false) != 0))
+    if (members_list(e, a->text, a->len) != 0 ||
+        (p != NULL && members_list(e, p->text, p->len) != 0))
         log_error("ensemble: cannot take the new configuration's servers");
     if (a->m.version == e->cfg_version)
         return;
@@ -289,14 +282,20 @@ static void config_update(struct ensemble *e)
              p ? " (another pending)" : "");
 }
 
+/* An encoded tree_txn of type RECONFIG? Its type sits at a fixed offset
+ * (tree/txn.c): most txns need no decoding to tell. */
+static bool is_reconfig_txn(const uint8_t *txn, size_t len)
+{
+    return len >= 29 && jute_be32(txn + 25) == (uint32_t)COORD_OP_RECONFIG;
+}
+
 /* txn_config for the engine: a leader's reconfig txn that passed its
  * checks (tree.h: body = {int err = 0; text}). */
 static bool txn_config(void *ctx, const uint8_t *txn, size_t len,
                        const uint8_t **text, size_t *text_len)
 {
     (void)ctx;
-    /* the type sits at a fixed offset: most txns stop here */
-    if (len < 29 || jute_be32(txn + 25) != (uint32_t)COORD_OP_RECONFIG)
+    if (!is_reconfig_txn(txn, len))
         return false;
     struct tree_txn t;
     if (tree_txn_decode(txn, len, &t) != 0 || t.type != COORD_OP_RECONFIG ||
@@ -307,6 +306,19 @@ static bool txn_config(void *ctx, const uint8_t *txn, size_t len,
     return true;
 }
 
+/* The engine's view of a configuration: ids and roles; -1 if it has no
+ * member or more than the engine takes. */
+static int members_of(const struct dyncfg *d, struct zab_membership *out)
+{
+    if (d->n == 0 || d->n > ZAB_MAX_MEMBERS)
+        return -1;
+    out->n = 0;
+    for (size_t i = 0; i < d->n; i++)
+        out->members[out->n++] = (struct zab_member){
+            (zab_sid)d->s[i].id, d->s[i].observer ? ZAB_OBSERVER : ZAB_VOTER};
+    return 0;
+}
+
 static int parse_members(const uint8_t *text, size_t len,
                          struct zab_membership *out)
 {
@@ -314,11 +326,7 @@ static int parse_members(const uint8_t *text, size_t len,
     char err[160];
     if (dyncfg_parse((const char *)text, len, &d, NULL, err, sizeof err) != 0)
         return -1;
-    int rc = d.n > 0 && d.n <= ZAB_MAX_MEMBERS ? 0 : -1;
-    out->n = 0;
-    for (size_t i = 0; rc == 0 && i < d.n; i++)
-        out->members[out->n++] = (struct zab_member){
-            (zab_sid)d.s[i].id, d.s[i].observer ? ZAB_OBSERVER : ZAB_VOTER};
+    int rc = members_of(&d, out);
     dyncfg_free(&d);
     return rc;
 }
@@ -1193,18 +1201,6 @@ static void work_finish(struct ensemble *e, uint8_t type, zab_zxid zxid,
     free(w);
 }
 
-static char *str_dup(struct jute_str s)
-{
-    if (s.len <= 0)
-        return NULL;
-    char *p = malloc((size_t)s.len + 1);
-    if (p != NULL) {
-        memcpy(p, s.p, (size_t)s.len);
-        p[s.len] = '\0';
-    }
-    return p;
-}
-
 /*
  * Leader: a reconfig request becomes the txn tree.h describes, checked in
  * ZooKeeper's order (PrepRequestProcessor): WRITE on /zookeeper/config,
@@ -1242,29 +1238,34 @@ static int reconfig_prepare(struct ensemble *e, const uint8_t *in, size_t len,
                                  why, sizeof why) != 0)
         err = COORD_ERUNTIMEINCONSISTENCY;
     if (err == 0) {
-        char *join = str_dup(rq.joining), *leave = str_dup(rq.leaving),
-             *members = str_dup(rq.new_members);
-        err = dyncfg_apply(&cur, join, leave, members, &next, why,
-                           sizeof why);
-        if (err == COORD_ENOMEM || (err == 0 && (size_t)dyncfg_voters(&next) < 2 &&
-                                    e->srv->cfg->standalone_enabled)) {
-            if (err == 0)
-                snprintf(why, sizeof why, "the new configuration must "
-                                          "have at least 2 participants "
-                                          "(standaloneEnabled=true)");
-            err = err ? err : COORD_EBADARGUMENTS;
+        /* ustrings to C strings; null or empty means not given */
+        struct jute_str in3[3] = {rq.joining, rq.leaving, rq.new_members};
+        char *s[3] = {NULL, NULL, NULL};
+        for (int k = 0; k < 3 && err == 0; k++)
+            if (in3[k].len > 0 &&
+                (s[k] = strndup(in3[k].p, (size_t)in3[k].len)) == NULL)
+                err = COORD_ENOMEM;
+        if (err == 0)
+            err = dyncfg_apply(&cur, s[0], s[1], s[2], &next, why,
+                               sizeof why);
+        if (err == 0 && dyncfg_voters(&next) < 2 &&
+            e->srv->cfg->standalone_enabled) {
+            snprintf(why, sizeof why, "the new configuration must have at "
+                                      "least 2 participants "
+                                      "(standaloneEnabled=true)");
+            err = COORD_EBADARGUMENTS;
         }
-        free(join);
-        free(leave);
-        free(members);
+        for (int k = 0; k < 3; k++)
+            free(s[k]);
     }
     if (err == 0 && rq.cur_config_id != -1 &&
         (uint64_t)rq.cur_config_id != a->m.version)
         err = COORD_EBADVERSION;
     struct zab_membership nm;
-    if (err == 0 && (dyncfg_format(&next, &text) != 0 ||
-                     parse_members(text.base, text.len, &nm) != 0))
+    if (err == 0 && members_of(&next, &nm) != 0)
         err = COORD_EBADARGUMENTS;
+    if (err == 0 && dyncfg_format(&next, &text) != 0)
+        err = COORD_ENOMEM;
     if (err == 0 && !zab_quorum_synced(&e->z, &nm))
         err = COORD_ENEWCONFIGNOQUORUM;
     dyncfg_free(&cur);
@@ -1312,8 +1313,7 @@ static void pump(struct ensemble *e)
         ev.submit.len = w->req ? w->req->len : w->len;
         struct buf alt;
         buf_init(&alt, SIZE_MAX);
-        if (ev.submit.len >= 29 &&
-            jute_be32(ev.submit.data + 25) == (uint32_t)COORD_OP_RECONFIG) {
+        if (is_reconfig_txn(ev.submit.data, ev.submit.len)) {
             int prc = reconfig_prepare(e, ev.submit.data, ev.submit.len,
                                        &alt);
             if (prc != 0) {
@@ -1758,9 +1758,9 @@ static int config_load(struct ensemble *e)
                 return COORD_ENOMEM;
             e->me = (int)(m - e->m);
         }
-    if (e->me < 0)
-        return COORD_EINVAL; /* main checked that zoo.cfg lists me */
-    return members_list(e, e->cfg_text.base, e->cfg_text.len, true);
+    /* main checked that zoo.cfg lists me; the others are listed (and
+     * dialed) from the engine's configuration once it starts */
+    return e->me < 0 ? COORD_EINVAL : 0;
 }
 
 int ensemble_open(struct server *srv, struct ensemble **out)

@@ -27,7 +27,8 @@ static bool in_a_config(const struct zab *z, zab_sid id)
            (z->has_next && quorum_role(&z->next.m, id) != 0);
 }
 
-/* A slot of a peer that is in no configuration and holds no state. */
+/* A slot of a peer that is in no configuration and has no learner
+ * state; its ack bits go (peer_add clears the rest). */
 static int peer_reclaim(struct zab *z)
 {
     for (unsigned i = 0; i < z->n_peers; i++) {
@@ -37,9 +38,6 @@ static int peer_reclaim(struct zab *z)
         uint32_t bit = 1u << i;
         for (size_t k = 0; k < z->n; k++)
             zab_log_at(z, k)->acks &= ~bit;
-        memset(&z->recv[i], 0, sizeof z->recv[i]);
-        memset(&z->outof[i], 0, sizeof z->outof[i]);
-        memset(&z->replied[i], 0, sizeof z->replied[i]);
         return (int)i;
     }
     return -1;
@@ -158,22 +156,29 @@ int config_init(struct zab *z, const struct zab_config *cfg)
                    cfg->config_len);
 }
 
+/* A configuration text read with the driver's parser, at version. */
+static bool parse_text(const struct zab *z, const uint8_t *text, size_t len,
+                       uint64_t version, struct zab_membership *m)
+{
+    if (z->cfg.parse_config == NULL || len > ZAB_MAX_CONFIG)
+        return false;
+    memset(m, 0, sizeof *m);
+    if (z->cfg.parse_config(z->cfg.config_ctx, text, len, m) != 0 ||
+        m->n == 0 || m->n > ZAB_MAX_MEMBERS)
+        return false;
+    m->version = version;
+    return true;
+}
+
 /* Does txn carry a configuration? Fills *m (version = zxid) and the text. */
 static bool entry_config(const struct zab *z, zab_zxid zxid,
                          const uint8_t *data, size_t len,
                          struct zab_membership *m, const uint8_t **text,
                          size_t *text_len)
 {
-    if (z->cfg.txn_config == NULL || z->cfg.parse_config == NULL ||
-        !z->cfg.txn_config(z->cfg.config_ctx, data, len, text, text_len) ||
-        *text_len > ZAB_MAX_CONFIG)
-        return false;
-    memset(m, 0, sizeof *m);
-    if (z->cfg.parse_config(z->cfg.config_ctx, *text, *text_len, m) != 0 ||
-        m->n == 0 || m->n > ZAB_MAX_MEMBERS)
-        return false;
-    m->version = zxid;
-    return true;
+    return z->cfg.txn_config != NULL &&
+           z->cfg.txn_config(z->cfg.config_ctx, data, len, text, text_len) &&
+           parse_text(z, *text, *text_len, zxid, m);
 }
 
 /* A new log entry: a configuration in it is the pending one until it is
@@ -226,16 +231,10 @@ void config_delivered(struct zab *z, const struct zab_entry *e)
 void config_adopt(struct zab *z, uint64_t version, const uint8_t *text,
                   size_t len)
 {
-    if (version <= z->active.m.version || len == 0 ||
-        len > ZAB_MAX_CONFIG || z->cfg.parse_config == NULL)
-        return;
     struct zab_membership m;
-    memset(&m, 0, sizeof m);
-    if (z->cfg.parse_config(z->cfg.config_ctx, text, len, &m) != 0 ||
-        m.n == 0 || m.n > ZAB_MAX_MEMBERS)
-        return;
-    m.version = version;
-    config_activate(z, &m, text, len);
+    if (version > z->active.m.version && len > 0 &&
+        parse_text(z, text, len, version, &m))
+        config_activate(z, &m, text, len);
 }
 
 /* After a truncation or a new log: the pending configuration is the last
